@@ -1,0 +1,97 @@
+import { Type, type Static } from 'typebox';
+
+/**
+ * The whole configuration, one schema: it gives the type, the defaults and the validation.
+ * docs/configuration.md lists every key with its default and the reason for it; a test keeps
+ * the two in step.
+ */
+const Port = (port: number, description: string) => Type.Integer({ minimum: 0, maximum: 65535, default: port, description });
+const Duration = (ms: number, description: string) => Type.Integer({ minimum: 0, default: ms, description });
+
+export const ConfigSchema = Type.Object(
+  {
+    dataDir: Type.String({ default: './data', description: 'Spool, embedded database and generated secrets live here.' }),
+    demo: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false, description: 'Also run the simulated town (sensor fleets). Its data is marked as an exercise.' }),
+        devicesPerKind: Type.Integer({ minimum: 1, maximum: 1000, default: 3 }),
+        intervalMs: Duration(2000, 'How often each simulated device reports.'),
+        scenario: Type.String({ default: 'rainstorm' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
+        pretty: Type.Boolean({ default: false }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    http: Type.Object(
+      {
+        host: Type.String({ default: '0.0.0.0' }),
+        port: Port(8080, 'HTTP API, docs, metrics and MQTT over WebSocket. 0 picks a free port.'),
+        bodyLimit: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024, description: 'Largest HTTP body (bulk imports).' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    auth: Type.Object(
+      {
+        adminToken: Type.String({ default: '', description: 'Bootstrap admin bearer token. Empty: one is generated into dataDir/admin-token on first start.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    mqtt: Type.Object(
+      {
+        host: Type.String({ default: '0.0.0.0' }),
+        port: Port(1883, 'MQTT over TCP. 0 picks a free port.'),
+        websocketPath: Type.String({ default: '/mqtt', description: 'MQTT over WebSocket on the HTTP server; empty disables it.' }),
+        tls: Type.Object(
+          {
+            port: Port(8883, 'MQTT over TLS, when certFile and keyFile are set.'),
+            certFile: Type.String({ default: '' }),
+            keyFile: Type.String({ default: '' }),
+            caFile: Type.String({ default: '' }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+        maxPacketBytes: Type.Integer({ minimum: 1024, maximum: 268435455, default: 256 * 1024 }),
+        connectTimeoutMs: Duration(10000, 'A socket that has not sent CONNECT by then is closed.'),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    database: Type.Object(
+      {
+        url: Type.String({ default: '', description: 'postgres:// URL (TimescaleDB or plain PostgreSQL >= 14). Empty: embedded PGlite with TimescaleDB under dataDir.' }),
+        poolSize: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
+        chunkInterval: Type.String({ default: '1 day' }),
+        compressAfter: Type.String({ default: '7 days' }),
+        retainFor: Type.String({ default: '400 days' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    ingest: Type.Object(
+      {
+        batchMaxRows: Type.Integer({ minimum: 1, maximum: 100000, default: 5000 }),
+        batchMaxWaitMs: Duration(50, 'A partial batch is written after this long.'),
+        maxFutureSkewMs: Duration(5 * 60 * 1000, 'Readings stamped further ahead than this are rejected.'),
+        spoolMaxBytes: Type.Integer({ minimum: 1024 * 1024, default: 1024 * 1024 * 1024, description: 'Spool quota; over it, QoS 1 publishes are refused, not acknowledged.' }),
+        spoolCommitMs: Duration(2, 'Group-commit window: appends within it share one fsync.'),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    devices: Type.Object(
+      {
+        heartbeatMs: Type.Record(Type.String(), Type.Integer({ minimum: 1000 }), {
+          default: { default: 600000, waterlogging: 600000, water_level: 3600000, smoke: 86400000, manhole_cover: 3600000, gas: 600000, electrical_fire: 600000 },
+          description: 'Expected reporting interval per kind; `default` applies to kinds not listed.',
+        }),
+        missedHeartbeats: Type.Integer({ minimum: 1, default: 3, description: 'Missed intervals before a device is marked offline.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
