@@ -14,22 +14,22 @@ export const ConfigSchema = Type.Object(
     demo: Type.Object(
       {
         enabled: Type.Boolean({ default: false, description: 'Also run the simulated town (sensor fleets). Its data is marked as an exercise.' }),
-        devicesPerKind: Type.Integer({ minimum: 1, maximum: 1000, default: 3 }),
+        devicesPerKind: Type.Integer({ minimum: 1, maximum: 1000, default: 3, description: 'Simulated devices of each built-in kind: enough to see every adapter at work, few enough for a laptop.' }),
         intervalMs: Duration(2000, 'How often each simulated device reports.'),
-        scenario: Type.String({ default: 'rainstorm' }),
+        scenario: Type.String({ default: 'rainstorm', description: 'Demo scenario: calm, rainstorm, fire, manhole, gas-leak.' }),
       },
       { default: {}, additionalProperties: false },
     ),
     log: Type.Object(
       {
-        level: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
-        pretty: Type.Boolean({ default: false }),
+        level: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level; info shows start-up, status changes and alarms without per-message noise.' }),
+        pretty: Type.Boolean({ default: false, description: 'Human-readable logs (npm start turns it on at a terminal); JSON lines otherwise, for log shippers.' }),
       },
       { default: {}, additionalProperties: false },
     ),
     http: Type.Object(
       {
-        host: Type.String({ default: '0.0.0.0' }),
+        host: Type.String({ default: '0.0.0.0', description: 'Interface for the HTTP API; 0.0.0.0 so the district centre and dashboards can reach it.' }),
         port: Port(8080, 'HTTP API, docs, metrics and MQTT over WebSocket. 0 picks a free port.'),
         bodyLimit: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024, description: 'Largest HTTP body (bulk imports).' }),
       },
@@ -43,19 +43,19 @@ export const ConfigSchema = Type.Object(
     ),
     mqtt: Type.Object(
       {
-        host: Type.String({ default: '0.0.0.0' }),
+        host: Type.String({ default: '0.0.0.0', description: 'Interface for MQTT; devices connect from the field network.' }),
         port: Port(1883, 'MQTT over TCP. 0 picks a free port.'),
         websocketPath: Type.String({ default: '/mqtt', description: 'MQTT over WebSocket on the HTTP server; empty disables it.' }),
         tls: Type.Object(
           {
             port: Port(8883, 'MQTT over TLS, when certFile and keyFile are set.'),
-            certFile: Type.String({ default: '' }),
-            keyFile: Type.String({ default: '' }),
-            caFile: Type.String({ default: '' }),
+            certFile: Type.String({ default: '', description: 'PEM certificate for MQTT over TLS; empty disables TLS.' }),
+            keyFile: Type.String({ default: '', description: 'PEM private key for MQTT over TLS.' }),
+            caFile: Type.String({ default: '', description: 'PEM CA bundle; when set, clients must present a certificate it signed.' }),
           },
           { default: {}, additionalProperties: false },
         ),
-        maxPacketBytes: Type.Integer({ minimum: 1024, maximum: 268435455, default: 256 * 1024 }),
+        maxPacketBytes: Type.Integer({ minimum: 1024, maximum: 268435455, default: 256 * 1024, description: 'Largest MQTT packet, checked from the fixed header before the packet is buffered. Sensor payloads are bytes to a few KiB.' }),
         connectTimeoutMs: Duration(10000, 'A socket that has not sent CONNECT by then is closed.'),
       },
       { default: {}, additionalProperties: false },
@@ -63,16 +63,16 @@ export const ConfigSchema = Type.Object(
     database: Type.Object(
       {
         url: Type.String({ default: '', description: 'postgres:// URL (TimescaleDB or plain PostgreSQL >= 14). Empty: embedded PGlite with TimescaleDB under dataDir.' }),
-        poolSize: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
-        chunkInterval: Type.String({ default: '1 day' }),
-        compressAfter: Type.String({ default: '7 days' }),
-        retainFor: Type.String({ default: '400 days' }),
+        poolSize: Type.Integer({ minimum: 1, maximum: 100, default: 8, description: 'PostgreSQL connections; a few suffice because ingest writes large batches.' }),
+        chunkInterval: Type.String({ default: '1 day', description: 'TimescaleDB chunk interval for readings: a day of a town fits in memory comfortably.' }),
+        compressAfter: Type.String({ default: '7 days', description: 'TimescaleDB compresses readings older than this (late data older than a week is rare).' }),
+        retainFor: Type.String({ default: '400 days', description: 'Readings older than this are dropped: a year plus a margin for yearly reports (seed S14).' }),
       },
       { default: {}, additionalProperties: false },
     ),
     ingest: Type.Object(
       {
-        batchMaxRows: Type.Integer({ minimum: 1, maximum: 100000, default: 5000 }),
+        batchMaxRows: Type.Integer({ minimum: 1, maximum: 100000, default: 5000, description: 'Largest batch the writer sends to the database in one statement.' }),
         batchMaxWaitMs: Duration(50, 'A partial batch is written after this long.'),
         maxFutureSkewMs: Duration(5 * 60 * 1000, 'Readings stamped further ahead than this are rejected.'),
         spoolMaxBytes: Type.Integer({ minimum: 1024 * 1024, default: 1024 * 1024 * 1024, description: 'Spool quota; over it, QoS 1 publishes are refused, not acknowledged.' }),
