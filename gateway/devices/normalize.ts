@@ -22,6 +22,7 @@ export interface DeviceFields {
   platform: string | null;
   externalId: string | null;
   heartbeatMs: number | null;
+  exercise: boolean;
 }
 
 /** What normalisation needs to know about adapters, without importing the registry itself. */
@@ -74,6 +75,7 @@ export function normalizeDevice(input: Omit<DeviceInput, 'id'>, adapters: Adapte
       platform: input.platform ?? null,
       externalId: input.externalId ?? null,
       heartbeatMs: input.heartbeatMs ?? null,
+      exercise: input.exercise ?? false,
     },
   };
 }

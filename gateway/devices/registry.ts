@@ -78,14 +78,14 @@ export class DeviceRegistry {
     return { ...d, heartbeatMs: this.heartbeatFor(d.kind, d.heartbeatMs) };
   }
 
-  async create(input: DeviceInput, opts: { exercise?: boolean; onWrite?: WriteHook } = {}): Promise<{ device: Device; credentials: { username: string; password: string } }> {
+  async create(input: DeviceInput, opts: { onWrite?: WriteHook } = {}): Promise<{ device: Device; credentials: { username: string; password: string } }> {
     const fields = this.normalizeOrThrow(input);
     const password = generatePassword();
     const passwordHash = await hashPassword(password);
     const rec = await this.ctx.db.transaction(async (tx) => {
       if (await repo.getDevice(tx, input.id)) throw new GatewayError('GW_ERR_CONFLICT', `device "${input.id}" already exists`, [{ field: '/id', message: 'already exists' }]);
       await this.assertExternalFree(tx, fields, input.id);
-      const created = await repo.insertDevice(tx, input.id, fields, { passwordHash, at: this.ctx.clock.now(), exercise: opts.exercise ?? false });
+      const created = await repo.insertDevice(tx, input.id, fields, { passwordHash, at: this.ctx.clock.now() });
       await opts.onWrite?.(tx, { action: 'device.create', id: input.id, before: null, after: this.withHeartbeat(created.device) });
       return created;
     });
@@ -145,7 +145,7 @@ export class DeviceRegistry {
    * existing ids here). With errors, nothing is imported unless `skipInvalid`, and then only
    * the good rows are. One transaction: a failure half-way leaves nothing behind.
    */
-  async importRows(rows: ImportRow[], parseErrors: ImportRowError[], opts: { skipInvalid: boolean; vendor?: string; exercise?: boolean; onWrite?: WriteHook }): Promise<{ imported: Array<{ line: number; device: Device; credentials: { username: string; password: string } }>; errors: ImportRowError[] }> {
+  async importRows(rows: ImportRow[], parseErrors: ImportRowError[], opts: { skipInvalid: boolean; vendor?: string; onWrite?: WriteHook }): Promise<{ imported: Array<{ line: number; device: Device; credentials: { username: string; password: string } }>; errors: ImportRowError[] }> {
     const errors = [...parseErrors];
     const good: Array<{ line: number; id: string; fields: DeviceFields }> = [];
     for (const row of rows) {
@@ -171,7 +171,7 @@ export class DeviceRegistry {
       const out: Array<{ line: number; rec: repo.DeviceRecord; password: string }> = [];
       for (const g of withPasswords) {
         await this.assertExternalFree(tx, g.fields, g.id);
-        const rec = await repo.insertDevice(tx, g.id, g.fields, { passwordHash: g.hash, at: this.ctx.clock.now(), exercise: opts.exercise ?? false });
+        const rec = await repo.insertDevice(tx, g.id, g.fields, { passwordHash: g.hash, at: this.ctx.clock.now() });
         await opts.onWrite?.(tx, { action: 'device.import', id: g.id, before: null, after: this.withHeartbeat(rec.device) });
         out.push({ line: g.line, rec, password: g.password });
       }

@@ -78,6 +78,7 @@ export function inputOf(d: DeviceRecord['device']): Omit<DeviceInput, 'id'> {
     location: { lon: d.location.input.lon, lat: d.location.input.lat, crs: d.location.input.crs as 'wgs84', ...(d.location.address !== null ? { address: d.location.address } : {}) },
     blockCode: d.blockCode,
     tags: d.tags,
+    exercise: d.exercise,
     ...(d.ownerUnit !== null ? { ownerUnit: d.ownerUnit } : {}),
     ...(d.vendor !== null ? { vendor: d.vendor } : {}),
     ...(d.platform !== null ? { platform: d.platform } : {}),
@@ -90,13 +91,13 @@ const FIELD_COLUMNS: Array<[keyof DeviceFields, string]> = [
   ['name', 'name'], ['kind', 'kind'], ['adapter', 'adapter'], ['vendor', 'vendor'], ['ownerUnit', 'owner_unit'],
   ['lon', 'lon'], ['lat', 'lat'], ['address', 'address'], ['inputLon', 'input_lon'], ['inputLat', 'input_lat'],
   ['inputCrs', 'input_crs'], ['blockCode', 'block_code'], ['tags', 'tags'], ['platform', 'platform'],
-  ['externalId', 'external_id'], ['heartbeatMs', 'heartbeat_ms'],
+  ['externalId', 'external_id'], ['heartbeatMs', 'heartbeat_ms'], ['exercise', 'exercise'],
 ];
 
-export async function insertDevice(q: Queryable, id: string, f: DeviceFields, extra: { passwordHash: string; at: number; exercise: boolean }): Promise<DeviceRecord> {
-  const cols = ['id', ...FIELD_COLUMNS.map(([, c]) => c), 'exercise', 'password_hash', 'credentials_rotated_at', 'created_at', 'updated_at'];
+export async function insertDevice(q: Queryable, id: string, f: DeviceFields, extra: { passwordHash: string; at: number }): Promise<DeviceRecord> {
+  const cols = ['id', ...FIELD_COLUMNS.map(([, c]) => c), 'password_hash', 'credentials_rotated_at', 'created_at', 'updated_at'];
   const at = new Date(extra.at).toISOString();
-  const values = [id, ...FIELD_COLUMNS.map(([k]) => f[k]), extra.exercise, extra.passwordHash, at, at, at];
+  const values = [id, ...FIELD_COLUMNS.map(([k]) => f[k]), extra.passwordHash, at, at, at];
   const r = await q.query<DeviceRow>(`INSERT INTO devices (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`, values);
   return toRecord(r.rows[0] as DeviceRow);
 }

@@ -38,6 +38,7 @@ export const DeviceInput = Type.Object(
     platform: Type.Optional(Type.String({ description: 'Platform that pushes this device (ctwing, onenet).' })),
     externalId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: "The platform's id for the device (CTWing deviceId or IMEI, OneNET device name)." })),
     heartbeatMs: Type.Optional(Type.Integer({ minimum: 1000, description: 'Expected reporting interval; overrides the per-kind default.' })),
+    exercise: Type.Boolean({ default: false, description: 'A drill or demo device (the simulated town): what it produces is marked as an exercise.' }),
   },
   { additionalProperties: false },
 );

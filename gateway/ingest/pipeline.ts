@@ -101,6 +101,14 @@ export class IngestPipeline {
     return res;
   }
 
+  /** Keeps a payload that never reached an adapter (e.g. a push that is not JSON) as a dead letter. */
+  async rejectRaw(source: string, adapter: string | null, error: { code: string; message: string }, payload: Uint8Array): Promise<void> {
+    const atUs = this.stamper.stamp(`\u0000dead:${source}`, this.ctx.clock.now());
+    await this.persist({ rows: [], dead: [{ atUs, source, deviceId: null, adapter, reasonCode: error.code, reason: error.message, payload }] });
+    this.ctx.metrics.decodeFailures.inc({ adapter: adapter ?? 'unknown', reason: error.code });
+    this.ctx.metrics.deadLetters.inc({ reason: error.code });
+  }
+
   /** Waits until everything accepted so far is in the database (tests, benchmarks, shutdown). */
   async flushed(): Promise<void> {
     await this.drainer.idle();

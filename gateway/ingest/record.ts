@@ -3,15 +3,9 @@
  * and any dead letters it produced. Compact JSON: arrays, not objects, because it is written
  * and read once per message on the hot path.
  */
-export interface ReadingRow {
-  deviceId: string;
-  metric: string;
-  /** Epoch microseconds: the device's own time, or the gateway's receive time made unique per device. */
-  timeUs: number;
-  value: number | null;
-  state: string | null;
-  seq: number | null;
-}
+import type { ReadingRow } from '../storage/readings-writer.js';
+
+export type { ReadingRow };
 
 export interface DeadLetterRow {
   /** Receive time, epoch microseconds (with `source`, the row's identity on replay). */

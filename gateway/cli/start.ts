@@ -1,0 +1,29 @@
+import type { LoadedConfig } from '../config/load.js';
+import type { Logger } from '../core/log.js';
+import { startGateway } from '../service.js';
+import { startDemoTown } from '../demo.js';
+
+/**
+ * `cityops start`. With --demo-if-unconfigured (what `npm start` passes) and no configuration
+ * at all, the simulated town runs too, so a first `npm start` shows readings arriving.
+ * Returns -1: the process keeps running until SIGINT/SIGTERM.
+ */
+export async function runStart(opts: { loaded: LoadedConfig; logger: Logger; demoIfUnconfigured: boolean }): Promise<number> {
+  const { loaded, logger } = opts;
+  const config = opts.demoIfUnconfigured && loaded.unconfigured ? { ...loaded.config, demo: { ...loaded.config.demo, enabled: true } } : loaded.config;
+  const gw = await startGateway({ config, logger });
+  const demo = config.demo.enabled ? await startDemoTown({ gateway: gw, logger }) : undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    await demo?.stop();
+    await gw.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  return -1;
+}

@@ -1,0 +1,28 @@
+import type { Logger } from './core/log.js';
+import type { RunningGateway } from './service.js';
+import { startTown } from '../simulators/sensors/town.js';
+
+/**
+ * The simulated town that `npm start` runs when nothing is configured: a few devices of every
+ * built-in kind, provisioned through the gateway's own API as exercise devices and publishing
+ * their adapters' real payloads over MQTT.
+ */
+export async function startDemoTown(opts: { gateway: RunningGateway; logger: Logger }): Promise<{ stop(): Promise<void> }> {
+  const { gateway, logger } = opts;
+  const demo = gateway.config.demo;
+  const log = logger.child({ component: 'demo' });
+  const town = await startTown({
+    httpUrl: gateway.urls.http,
+    mqttUrl: gateway.urls.mqtt,
+    adminToken: gateway.adminToken,
+    devicesPerKind: demo.devicesPerKind,
+    intervalMs: demo.intervalMs,
+    scenario: demo.scenario,
+    logger: log,
+  });
+  log.warn(
+    { devices: town.devices, scenario: demo.scenario, readings: `${gateway.urls.http}/api/v1/devices?tag=simulated` },
+    'DEMO: a simulated town is running (every device and reading it makes is marked as an exercise). Turn it off with CITYOPS_DEMO=0 or any configuration (a cityops.yaml or CITYOPS_* variable).',
+  );
+  return town;
+}

@@ -1,0 +1,136 @@
+import { mkdir } from 'node:fs/promises';
+import type { Clock } from './core/clock.js';
+import { systemClock } from './core/clock.js';
+import { componentLogger, type Logger } from './core/log.js';
+import type { Config } from './config/schema.js';
+import type { Db } from './storage/db.js';
+import { openStorage } from './storage/open.js';
+import { createMetrics, type GatewayMetrics } from './metrics/registry.js';
+import { ensureAdminToken } from './auth/admin-token.js';
+import { createAuthenticator } from './auth/authenticate.js';
+import { buildApp, type GatewayApp } from './http/app.js';
+import { createBroker, type Broker } from './broker/index.js';
+import { DeviceRegistry } from './devices/registry.js';
+import { deviceRoutes } from './devices/routes.js';
+import { adapterRoutes } from './adapters/routes.js';
+import { IngestPipeline } from './ingest/pipeline.js';
+import { ingestRoutes } from './ingest/routes.js';
+import { databaseSink } from './ingest/sink.js';
+import { readingRoutes, deadLetterRoutes } from './readings/routes.js';
+import { adapterLookup } from './adapters/lookup.js';
+import { bridgeBrokerMetrics } from './metrics/broker-bridge.js';
+import { subscriberTopics } from './broker/subscribers.js';
+
+export interface GatewayOptions {
+  config: Config;
+  logger: Logger;
+  clock?: Clock;
+}
+
+export interface RunningGateway {
+  config: Config;
+  db: Db;
+  app: GatewayApp;
+  broker: Broker;
+  registry: DeviceRegistry;
+  pipeline: IngestPipeline;
+  metrics: GatewayMetrics;
+  adminToken: string;
+  /** Where to reach it (ports resolved when the configuration said 0). */
+  urls: { http: string; mqtt: string; ws: string | null; mqtts: string | null };
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: storage, registry, ingest, HTTP API and broker, started in dependency
+ * order and closed in reverse. Nothing else wires modules together.
+ */
+export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
+  const { config, logger } = opts;
+  const clock = opts.clock ?? systemClock;
+  await mkdir(config.dataDir, { recursive: true });
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c().catch((e: Error) => logger.error({ err: e.message }, 'error while stopping'));
+  };
+  try {
+    const db = await openStorage({ config, logger, clock });
+    closers.push(() => db.close());
+    const metrics = createMetrics();
+    closers.push(async () => metrics.close());
+    const adminToken = await ensureAdminToken({ config, logger: componentLogger(logger, 'auth') });
+    let broker: Broker | undefined;
+    const registry = await DeviceRegistry.open({
+      db, clock, devices: config.devices, adapters: adapterLookup,
+      logger: componentLogger(logger, 'devices'),
+      onStatus: (id, status, reason) => {
+        broker?.publishPlatform(`cityops/v1/devices/${id}/status`, JSON.stringify({ status, at: new Date(clock.now()).toISOString(), reason }), { qos: 1, retain: true })
+          .catch((e: Error) => logger.warn({ device: id, err: e.message }, 'could not publish device status'));
+      },
+    });
+    closers.push(() => registry.stop());
+    const pipeline = await IngestPipeline.open({ config, logger: componentLogger(logger, 'ingest'), clock, metrics, registry, sink: databaseSink(db) });
+    closers.push(() => pipeline.close());
+
+    const app = buildApp({
+      config, logger, db, clock, metrics, adminToken,
+      readiness: { database: () => db.ping(), broker: () => broker !== undefined },
+      areas: [
+        { prefix: '/devices', plugin: deviceRoutes(registry) },
+        { prefix: '/devices', plugin: readingRoutes(registry) },
+        { prefix: '/adapters', plugin: adapterRoutes },
+        { prefix: '/ingest', plugin: ingestRoutes(pipeline) },
+        { prefix: '/dead-letters', plugin: deadLetterRoutes },
+      ],
+    });
+    closers.push(() => app.close());
+    await app.listen({ host: config.http.host, port: config.http.port });
+
+    const authenticate = createAuthenticator({ db, clock, logger: componentLogger(logger, 'auth'), adminToken });
+    broker = await createBroker({
+      mqtt: config.mqtt,
+      logger: componentLogger(logger, 'broker'),
+      clock,
+      httpServer: app.server,
+      policy: {
+        authenticateDevice: (username, password) => registry.authenticate(username, password),
+        authenticateSubscriber: async (_username, password) => {
+          const principal = await authenticate({ authorization: `Bearer ${password.toString('utf8')}` }).catch(() => undefined);
+          const topics = principal ? subscriberTopics(principal.role) : [];
+          return principal && topics.length > 0 ? { id: `${principal.kind}:${principal.id}`, readTopics: topics } : null;
+        },
+        onDevicePublish: async (msg) => {
+          if (msg.suffix === 'status') return registry.noteActivity(msg.deviceId, 'status message');
+          await pipeline.ingestMqtt(msg.deviceId, msg.topic, msg.payload);
+        },
+        onDeviceStatus: (deviceId, status, reason) => {
+          if (status === 'online') registry.noteActivity(deviceId, reason);
+          // A clean DISCONNECT is how sleepy (NB-IoT style) devices end a report: they stay
+          // online until their heartbeat runs out. A dead connection (last will) is offline now.
+          else if (!/disconnect/i.test(reason) || /without/i.test(reason)) registry.noteLost(deviceId, reason);
+        },
+      },
+    });
+    const b = broker;
+    closers.splice(closers.length - 1, 0, () => b.close()); // stop MQTT before the HTTP server
+    const stopBridge = bridgeBrokerMetrics(broker, metrics);
+    closers.push(async () => stopBridge());
+    registry.start();
+
+    const httpAddr = app.server.address();
+    const httpPort = typeof httpAddr === 'object' && httpAddr ? httpAddr.port : config.http.port;
+    const a = broker.addresses();
+    const host = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
+    const urls = {
+      http: `http://${host(config.http.host)}:${httpPort}`,
+      mqtt: `mqtt://${host(a.tcp.host)}:${a.tcp.port}`,
+      ws: a.ws ? `ws://${host(config.http.host)}:${httpPort}${a.ws.path}` : null,
+      mqtts: a.tls ? `mqtts://${host(a.tls.host)}:${a.tls.port}` : null,
+    };
+    logger.info({ ...urls, storage: `${db.mode} (${db.driver})`, devices: registry.size }, 'CityOps Gateway is running');
+    return { config, db, app, broker, registry, pipeline, metrics, adminToken, urls, close: closeAll };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
