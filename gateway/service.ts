@@ -106,8 +106,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         onDeviceStatus: (deviceId, status, reason) => {
           if (status === 'online') registry.noteActivity(deviceId, reason);
           // A clean DISCONNECT is how sleepy (NB-IoT style) devices end a report: they stay
-          // online until their heartbeat runs out. A dead connection (last will) is offline now.
-          else if (!/disconnect/i.test(reason) || /without/i.test(reason)) registry.noteLost(deviceId, reason);
+          // online until their heartbeat runs out. A dead connection (its last will fires) is
+          // offline at once; a takeover or our own shutdown says nothing about the device.
+          else if (reason === 'keepalive_timeout' || reason === 'connection_lost' || reason.startsWith('error')) registry.noteLost(deviceId, `connection lost (${reason})`);
         },
       },
     });

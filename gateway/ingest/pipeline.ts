@@ -133,7 +133,7 @@ export class IngestPipeline {
       if (e instanceof GatewayError && e.code === 'GW_ERR_SPOOL_FULL') this.setSpoolAlarm(true);
       throw e;
     }
-    if (this.spoolWasFull) this.setSpoolAlarm(false);
+    if (this.spoolWasFull && !this.spool.stats().full) this.setSpoolAlarm(false);
     this.drainer.offer(lsn, record);
   }
 
@@ -156,6 +156,7 @@ export class IngestPipeline {
     this.ctx.onSpoolAlarm?.(full);
   }
 
+  /** The alarm clears only when the spool itself says it has room, never on one append that raced the refusal. */
   private publishStats(): void {
     const s = this.spool.stats();
     this.ctx.metrics.spoolBytes.set(s.bytes);

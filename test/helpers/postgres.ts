@@ -7,7 +7,8 @@
  * - `startPostgres()` gives a cluster of the test's own, which it may stop and restart
  *   (the database-outage tests).
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, chmodSync, existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -51,6 +52,19 @@ function asPostgres(args: string[]): string[] {
   return process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--', ...args] : args;
 }
 
+const execFileAsync = promisify(execFile);
+
+/** Async, so a test that stops or starts its server does not freeze its own event loop meanwhile. */
+async function runAsync(args: string[]): Promise<void> {
+  const [cmd, ...rest] = asPostgres(args);
+  try {
+    await execFileAsync(cmd as string, rest, { encoding: 'utf8' });
+  } catch (e) {
+    const err = e as Error & { stderr?: string };
+    throw new Error(`${args.join(' ')} failed: ${err.stderr || err.message}`);
+  }
+}
+
 function run(args: string[]): void {
   const [cmd, ...rest] = asPostgres(args);
   const r = spawnSync(cmd as string, rest, { encoding: 'utf8' });
@@ -69,8 +83,8 @@ export async function startPostgres(): Promise<PostgresCluster> {
   const cluster: PostgresCluster = {
     adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
-    start: async () => ctl('start', ['-o', opts, '-l', join(dir, 'log')]),
-    stop: async () => ctl('stop', ['-m', 'fast']),
+    start: () => runAsync([join(bin, 'pg_ctl'), '-D', data, '-w', '-t', '60', '-o', opts, '-l', join(dir, 'log'), 'start']),
+    stop: () => runAsync([join(bin, 'pg_ctl'), '-D', data, '-w', '-t', '60', '-m', 'fast', 'stop']),
     destroy: async () => cluster.stopNow(),
     stopNow: () => {
       if (!existsSync(dir)) return;
