@@ -131,7 +131,7 @@ export class DeviceRegistry {
       opts.vendorCheck?.(current.device.vendor);
       const updated = await repo.setPasswordHash(tx, id, hash, this.ctx.clock.now());
       if (!updated) throw notFound(id);
-      await opts.onWrite?.(tx, { action: 'device.rotate-credentials', id, before: this.withHeartbeat(current.device), after: this.withHeartbeat(updated.device) });
+      await opts.onWrite?.(tx, { action: 'device.rotate_credentials', id, before: this.withHeartbeat(current.device), after: this.withHeartbeat(updated.device) });
       return updated;
     });
     this.verified.forget(id);
