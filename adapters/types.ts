@@ -24,6 +24,11 @@ export interface StateMetric {
   /** Every value the state can take, e.g. ['normal','alarm','silenced','fault','tamper','low_battery','test']. */
   states: readonly string[];
   description: string;
+  /**
+   * Wire code → state, when the device (or a platform forwarding it) sends the state as a
+   * number, e.g. `{ 0: 'closed', 1: 'open' }`. A boolean maps through codes 0 (false) and 1 (true).
+   */
+  codes?: Readonly<Record<number, string>>;
 }
 
 export type MetricSpec = NumericMetric | StateMetric;
@@ -78,7 +83,25 @@ export interface SensorAdapter {
   /** Topic suffixes under `cityops/v1/devices/{id}/` this adapter decodes (default `up`, `event`). */
   topics: readonly string[];
   exposes: readonly MetricSpec[];
+  /**
+   * True when the payload names its own metrics (generic JSON): readings for metrics not in
+   * `exposes` are accepted when their names match `^[a-z][a-z0-9_]{0,63}$`; metrics that are
+   * exposed are still checked against their spec.
+   */
+  openMetrics?: boolean;
   decode(payload: Uint8Array, ctx: DecodeContext): DecodeResult;
+  /** Builds this model's real payload (JSON bytes or a binary frame); simulators and tests use it. */
+  encode?: Encoder;
+}
+
+/** Values by metric name (numbers for numeric metrics, state names for state metrics). */
+export type Encoder = (deviceId: string, values: Readonly<Record<string, number | string>>, opts: EncodeOptions) => Uint8Array;
+
+export interface EncodeOptions {
+  /** Device time of the report, ms since epoch. */
+  time: number;
+  /** Device sequence number. */
+  seq: number;
 }
 
 /** A platform push (CTWing, OneNET) names its device in the body; one body may carry several. */
@@ -87,6 +110,8 @@ export interface PlatformMessage {
   externalId: string;
   /** Property name → value, as the platform forwarded it. */
   properties: Record<string, number | string | boolean>;
+  /** Other names the platform gives the same device (e.g. CTWing `IMEI` beside `deviceId`). */
+  altIds?: string[];
   /** The platform's timestamp for the report, ms since epoch, when given. */
   time?: number;
   /** Transparent payload (CTWing `APPdata`, base64 on the wire): decoded by the device's own adapter. */

@@ -10,6 +10,7 @@ export const errorCodes = {
   GW_ERR_NOT_FOUND: { status: 404, summary: 'The resource (device, adapter, user, key, route) does not exist.' },
   GW_ERR_CONFLICT: { status: 409, summary: 'The resource already exists (for example a duplicate device id).' },
   GW_ERR_PAYLOAD_TOO_LARGE: { status: 413, summary: 'The body or MQTT packet is larger than the configured maximum.' },
+  GW_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'The Content-Type of the body is not one this route accepts (send application/json unless the route says otherwise).' },
   GW_ERR_UNKNOWN_DEVICE: { status: 404, summary: 'A payload names a device that is not registered.' },
   GW_ERR_UNKNOWN_ADAPTER: { status: 404, summary: 'The adapter or platform id is not in the adapter registry.' },
   GW_ERR_DECODE: { status: 422, summary: 'The adapter could not decode the payload (malformed JSON, wrong type, bad checksum, short frame); the message says where.' },
