@@ -59,12 +59,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const metrics = createMetrics();
     closers.push(async () => metrics.close());
     const adminToken = await ensureAdminToken({ config, logger: componentLogger(logger, 'auth') });
-    let broker: Broker | undefined;
+    // The registry is built before the broker but publishes status through it once it exists.
+    const brokerRef: { current?: Broker } = {};
     const registry = await DeviceRegistry.open({
       db, clock, devices: config.devices, adapters: adapterLookup,
       logger: componentLogger(logger, 'devices'),
       onStatus: (id, status, reason) => {
-        broker?.publishPlatform(`cityops/v1/devices/${id}/status`, JSON.stringify({ status, at: new Date(clock.now()).toISOString(), reason }), { qos: 1, retain: true })
+        brokerRef.current?.publishPlatform(`cityops/v1/devices/${id}/status`, JSON.stringify({ status, at: new Date(clock.now()).toISOString(), reason }), { qos: 1, retain: true })
           .catch((e: Error) => logger.warn({ device: id, err: e.message }, 'could not publish device status'));
       },
     });
@@ -74,7 +75,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
     const app = buildApp({
       config, logger, db, clock, metrics, adminToken,
-      readiness: { database: () => db.ping(), broker: () => broker !== undefined },
+      readiness: { database: () => db.ping(), broker: () => brokerRef.current !== undefined },
       areas: [
         { prefix: '/devices', plugin: deviceRoutes(registry) },
         { prefix: '/devices', plugin: readingRoutes(registry) },
@@ -87,7 +88,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     await app.listen({ host: config.http.host, port: config.http.port });
 
     const authenticate = createAuthenticator({ db, clock, logger: componentLogger(logger, 'auth'), adminToken });
-    broker = await createBroker({
+    const broker = await createBroker({
       mqtt: config.mqtt,
       logger: componentLogger(logger, 'broker'),
       clock,
@@ -112,8 +113,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         },
       },
     });
-    const b = broker;
-    closers.splice(closers.length - 1, 0, () => b.close()); // stop MQTT before the HTTP server
+    brokerRef.current = broker;
+    closers.splice(closers.length - 1, 0, () => broker.close()); // stop MQTT before the HTTP server
     const stopBridge = bridgeBrokerMetrics(broker, metrics);
     closers.push(async () => stopBridge());
     registry.start();

@@ -16,7 +16,7 @@ export interface LonLat {
 }
 
 const A = 6378245.0; // Krasovsky 1940 semi-major axis
-const EE = 0.00669342162296594323; // its first eccentricity squared
+const EE = 0.006693421622965943; // its first eccentricity squared
 const X_PI = (Math.PI * 3000.0) / 180.0;
 
 /** GCJ-02 applies only inside mainland China's rough bounding box; outside it equals WGS-84. */

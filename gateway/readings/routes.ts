@@ -87,6 +87,6 @@ export const deadLetterRoutes: AreaPlugin = async (app, { services }) => {
 
 function isText(b: Buffer): boolean {
   if (b.length > 64 * 1024) return false;
-  const s = b.toString('utf8');
-  return !s.includes('\uFFFD') && !/[\u0000-\u0008\u000E-\u001F]/.test(s);
+  for (const byte of b) if (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
+  return !b.toString('utf8').includes('\uFFFD');
 }
