@@ -61,7 +61,7 @@ async function runAsync(args: string[]): Promise<void> {
     await execFileAsync(cmd as string, rest, { encoding: 'utf8' });
   } catch (e) {
     const err = e as Error & { stderr?: string };
-    throw new Error(`${args.join(' ')} failed: ${err.stderr || err.message}`);
+    throw new Error(`${args.join(' ')} failed: ${err.stderr || err.message}`, { cause: e });
   }
 }
 
