@@ -27,7 +27,7 @@ function checkReading(adapter: Exposing, specs: ReadonlyMap<string, MetricSpec>,
   const hasState = r.state !== undefined;
   if (hasValue === hasState) return bad('WRONG_TYPE', `${name} must have exactly one of value or state`);
   if (hasValue && (typeof r.value !== 'number' || !Number.isFinite(r.value))) return bad('WRONG_TYPE', `${name} value ${String(r.value)} is not a finite number`);
-  if (hasState && (typeof r.state !== 'string' || r.state.length === 0 || r.state.length > 64)) return bad('WRONG_TYPE', `${name} state must be a string of 1–64 characters`);
+  if (hasState && (typeof r.state !== 'string' || r.state.length === 0 || r.state.length > 64 || r.state.includes('\u0000'))) return bad('WRONG_TYPE', `${name} state must be a string of 1–64 characters without NUL`);
   if (r.time !== undefined && !Number.isSafeInteger(r.time)) return bad('WRONG_TYPE', `${name} time ${String(r.time)} is not integer ms since epoch`);
   if (r.seq !== undefined && !(Number.isSafeInteger(r.seq) && r.seq >= 0)) return bad('WRONG_TYPE', `${name} seq ${String(r.seq)} is not a non-negative integer`);
   const spec = specs.get(name);

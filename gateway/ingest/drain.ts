@@ -20,6 +20,8 @@ export interface DrainOptions {
   onBatch?: (info: { rows: number; dead: number; seconds: number }) => void;
   onFailure?: (err: Error, attempt: number) => void;
   onRecovered?: () => void;
+  /** False for errors a retry cannot fix (bad data): the batch is then split to set the bad rows aside. */
+  isRetryable?: (err: unknown) => boolean;
 }
 
 /**
@@ -185,6 +187,11 @@ export class Drainer {
         return;
       } catch (e) {
         const err = e as Error;
+        if (this.o.isRetryable && !this.o.isRetryable(e)) {
+          await this.isolate(batch.rows, batch.dead, err);
+          batch.written = true;
+          return;
+        }
         if (!this.failing) this.o.logger.warn({ err: err.message }, 'database write failed; readings stay in the spool and are retried');
         this.failing = true;
         this.o.onFailure?.(err, attempt);
@@ -194,6 +201,35 @@ export class Drainer {
         await this.sleep(Math.round(cap / 2 + (Math.random() * cap) / 2));
         if (this.stopping) return;
       }
+    }
+  }
+
+  /**
+   * A batch the database refuses for its content (not its availability) would block the drain
+   * for ever. Bisect it: the good rows are stored, and each row refused on its own becomes a dead
+   * letter saying why, so nothing accepted vanishes silently.
+   */
+  private async isolate(rows: ReadingRow[], dead: DeadLetterRow[], cause: Error): Promise<void> {
+    this.o.logger.error({ err: cause.message, rows: rows.length }, 'the database refused a batch; setting the offending rows aside as dead letters');
+    const writeRows = async (part: ReadingRow[]): Promise<void> => {
+      if (part.length === 0) return;
+      try {
+        await this.o.sink.write(part, []);
+      } catch (e) {
+        if (part.length === 1) {
+          const r = part[0] as ReadingRow;
+          const body = Buffer.from(JSON.stringify(r));
+          await this.o.sink.write([], [{ atUs: r.timeUs, source: `storage:${r.deviceId}`, deviceId: r.deviceId, adapter: null, reasonCode: 'STORAGE_REJECTED', reason: `the database refused this reading: ${(e as Error).message}`.split('\u0000').join(''), payload: body }]);
+          return;
+        }
+        const mid = part.length >> 1;
+        await writeRows(part.slice(0, mid));
+        await writeRows(part.slice(mid));
+      }
+    };
+    await writeRows(rows);
+    for (const d of dead) {
+      await this.o.sink.write([], [d]).catch((e: Error) => this.o.logger.error({ err: e.message, source: d.source, reason: d.reasonCode }, 'a dead letter could not be stored; it stays in the log only'));
     }
   }
 

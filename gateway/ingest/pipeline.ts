@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { GatewayMetrics } from '../metrics/registry.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import { GatewayError } from '../core/errors.js';
+import { isRetryableDbError } from '../storage/db.js';
 import { getPlatformAdapter, getSensorAdapter } from '../../adapters/index.js';
 import { Spool } from './spool/index.js';
 import { Drainer, type IngestSink } from './drain.js';
@@ -58,6 +59,7 @@ export class IngestPipeline {
       logger: log.child({ component: 'drain' }),
       batchMaxRows: ctx.config.ingest.batchMaxRows,
       batchMaxWaitMs: ctx.config.ingest.batchMaxWaitMs,
+      isRetryable: isRetryableDbError,
       onBatch: ({ rows, dead, seconds }) => {
         m.batchWriteSeconds.observe(seconds);
         m.batchSize.observe(rows + dead);
