@@ -1,7 +1,6 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../core/log.js';
 import { startGateway } from '../service.js';
-import { startDemoTown } from '../demo.js';
 
 /**
  * `cityops start`. With --demo-if-unconfigured (what `npm start` passes) and no configuration
@@ -12,7 +11,8 @@ export async function runStart(opts: { loaded: LoadedConfig; logger: Logger; dem
   const { loaded, logger } = opts;
   const config = opts.demoIfUnconfigured && loaded.unconfigured ? { ...loaded.config, demo: { ...loaded.config.demo, enabled: true } } : loaded.config;
   const gw = await startGateway({ config, logger });
-  const demo = config.demo.enabled ? await startDemoTown({ gateway: gw, logger }) : undefined;
+  // Loaded only when wanted: a production image needs none of the simulator code.
+  const demo = config.demo.enabled ? await (await import('../demo.js')).startDemoTown({ gateway: gw, logger }) : undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
