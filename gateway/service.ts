@@ -9,7 +9,7 @@ import { createMetrics, type GatewayMetrics } from './metrics/registry.js';
 import { ensureAdminToken } from './auth/admin-token.js';
 import { createAuthenticator } from './auth/authenticate.js';
 import { buildApp, type GatewayApp } from './http/app.js';
-import { createBroker, type Broker } from './broker/index.js';
+import { createBroker, deviceTopic, statusPayload, type Broker } from './broker/index.js';
 import { DeviceRegistry } from './devices/registry.js';
 import { deviceRoutes } from './devices/routes.js';
 import { adapterRoutes } from './adapters/routes.js';
@@ -65,7 +65,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       db, clock, devices: config.devices, adapters: adapterLookup,
       logger: componentLogger(logger, 'devices'),
       onStatus: (id, status, reason) => {
-        brokerRef.current?.publishPlatform(`cityops/v1/devices/${id}/status`, JSON.stringify({ status, at: new Date(clock.now()).toISOString(), reason }), { qos: 1, retain: true })
+        if (status === 'unknown') return;
+        brokerRef.current?.publishPlatform(deviceTopic(id, 'status'), statusPayload(status, clock.now(), reason), { qos: 1, retain: true })
           .catch((e: Error) => logger.warn({ device: id, err: e.message }, 'could not publish device status'));
       },
     });
@@ -93,6 +94,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       logger: componentLogger(logger, 'broker'),
       clock,
       httpServer: app.server,
+      publishStatus: false,
       policy: {
         authenticateDevice: (username, password) => registry.authenticate(username, password),
         authenticateSubscriber: async (_username, password) => {

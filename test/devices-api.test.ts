@@ -4,6 +4,7 @@
  */
 import t, { type Test } from 'tap';
 import { freshDatabase, stopSharedPostgres } from './helpers/postgres.js';
+import mqtt from 'mqtt';
 import { startTestGateway, provision, connectDevice, tempDir, type Api } from './helpers/gateway.js';
 
 t.teardown(stopSharedPostgres);
@@ -134,6 +135,13 @@ t.test('bulk import: every bad row by line and field; nothing imported unless sk
 t.test('credential rotation and status history from connect and last will', async (t) => {
   const gw = await gateway(t);
   const dev = await provision(gw.api, { id: 'st-1' });
+  // An ops key reads the retained status topic over MQTT (username "apikey", the key as password).
+  const opsKey = await key(gw.api, 'ops');
+  const watcher = await mqtt.connectAsync(gw.urls.mqtt, { username: 'apikey', password: opsKey, clientId: 'watcher', reconnectPeriod: 0 });
+  t.teardown(() => watcher.endAsync());
+  const seen: string[] = [];
+  watcher.on('message', (_topic, payload) => seen.push((JSON.parse(payload.toString()) as { status: string }).status));
+  await watcher.subscribeAsync('cityops/v1/devices/+/status', { qos: 1 });
   const c = await connectDevice(gw.urls.mqtt, dev.id, dev.password, { will: { topic: 'cityops/v1/devices/st-1/status', payload: Buffer.from('{"status":"offline"}'), qos: 1, retain: true } });
   // An abrupt loss of the connection (no DISCONNECT): the will fires and the device is offline.
   c.stream.destroy();
@@ -141,6 +149,7 @@ t.test('credential rotation and status history from connect and last will', asyn
   const hist = await gw.api('GET', '/devices/st-1/status-history');
   t.same(hist.body.events.map((e: { status: string }) => e.status), ['offline', 'online'], 'online then offline, newest first');
   t.match(hist.body.events[0].reason, /connection lost/);
+  t.same(seen, ['online', 'offline'], 'the status topic follows the registry: online, then offline');
   const rotated = await gw.api('POST', '/devices/st-1/credentials');
   t.equal(rotated.status, 200, JSON.stringify(rotated.body));
   await t.rejects(connectDevice(gw.urls.mqtt, dev.id, dev.password), 'the old password stops working');

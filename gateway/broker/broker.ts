@@ -62,7 +62,7 @@ export async function createBroker(ctx: BrokerContext): Promise<Broker> {
     } catch (err) {
       log.error({ err, deviceId, status }, 'onDeviceStatus failed');
     }
-    if (closing) return;
+    if (closing || ctx.publishStatus === false) return;
     let topic: string;
     try {
       topic = deviceTopic(deviceId, 'status');

@@ -56,6 +56,12 @@ export interface BrokerContext {
   clock?: Clock;
   /** The HTTP (Fastify) server to carry MQTT over WebSocket at `mqtt.websocketPath`. */
   httpServer?: HttpServer;
+  /**
+   * Publish the retained `…/status` message on connection changes (default true). The gateway
+   * turns it off because its device registry owns the status (heartbeats, sleepy devices) and
+   * publishes it through publishPlatform.
+   */
+  publishStatus?: boolean;
   /** Username that marks a subscriber login (password = API key). */
   subscriberUsername?: string;
   /** Shared engines for several gateway processes (mqemitter-redis, aedes-persistence-redis). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
@@ -70,6 +70,9 @@ export function buildApp(ctx: AppContext): GatewayApp {
   const app = Fastify({
     loggerInstance: componentLogger(ctx.logger, 'http') as FastifyBaseLogger,
     bodyLimit: ctx.config.http.bodyLimit,
+    // One line per request at info would drown the log of a busy ingest endpoint; the request
+    // metrics histogram counts them, and errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
     // Keep a caller's request id (a proxy or a district system correlating logs) when it is sane.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
