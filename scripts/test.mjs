@@ -43,15 +43,39 @@ async function main() {
     failures.push('postgres');
   }
   const env = { ...process.env, CITYOPS_TEST_PG_ADMIN_URL: cluster?.adminUrl ?? '' };
-  const parser = new Parser({ flat: true, strict: false });
-  parser.on('assert', (a) => {
-    if (a.skip || a.todo) skipped++;
-    else if (a.ok) passed++;
-    else {
-      failed++;
-      failures.push(a.name);
-    }
-  });
+  // Count leaf test points in every file and subtest. A subtest's own summary point counts only
+  // when it failed without a failing point inside (a teardown error, a timeout, a crash).
+  const parser = new Parser({ strict: false });
+  const attach = (p, path) => {
+    let pendingChild;
+    p.on('child', (child) => {
+      pendingChild = { failures: 0 };
+      const state = pendingChild;
+      attach(child, [...path, child.name]);
+      child.on('assert', (a) => {
+        if (!a.ok && !(a.skip || a.todo)) state.failures++;
+      });
+    });
+    p.on('assert', (a) => {
+      const name = [...path, a.name].filter(Boolean).join(' > ');
+      if (pendingChild) {
+        const child = pendingChild;
+        pendingChild = undefined;
+        if (!a.ok && child.failures === 0) {
+          failed++;
+          failures.push(`${name} (failed outside its assertions)`);
+        }
+        return;
+      }
+      if (a.skip || a.todo) skipped++;
+      else if (a.ok) passed++;
+      else {
+        failed++;
+        failures.push(name);
+      }
+    });
+  };
+  attach(parser, []);
   const code = await new Promise((resolve) => {
     const child = spawn('npx', ['tap', '--reporter=tap', ...only], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     child.stdout.on('data', (chunk) => {
