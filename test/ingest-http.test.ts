@@ -3,22 +3,12 @@
  * device meets it through the real broker.
  */
 import t, { type Test } from 'tap';
-import { freshDatabase, stopSharedPostgres } from './helpers/postgres.js';
-import { startTestGateway, provision, connectDevice, tempDir } from './helpers/gateway.js';
+import { stopSharedPostgres } from './helpers/postgres.js';
+import { pgGateway, provision, connectDevice } from './helpers/gateway.js';
 
 t.teardown(stopSharedPostgres);
 
-async function gateway(t: Test) {
-  const db = await freshDatabase();
-  const dir = tempDir();
-  const gw = await startTestGateway({ databaseUrl: db.url, dataDir: dir.dir });
-  t.teardown(async () => {
-    await gw.close();
-    await db.drop();
-    dir.remove();
-  });
-  return gw;
-}
+const gateway = (t: Test) => pgGateway(t);
 
 const ctwingPush = (deviceId: string, payload: Record<string, unknown>) => ({
   messageType: 'dataReport', deviceId, productId: '15014772', protocol: 'mqtt', timestamp: Date.now() - 5000, payload,

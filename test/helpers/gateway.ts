@@ -11,6 +11,8 @@ import { loadConfig } from '../../gateway/config/load.js';
 import type { Config } from '../../gateway/config/schema.js';
 import { startGateway, type RunningGateway } from '../../gateway/service.js';
 import type { Logger } from '../../gateway/core/log.js';
+import type { Test } from 'tap';
+import { freshDatabase } from './postgres.js';
 
 export const ADMIN = 'test-admin-token-0123456789abcdef';
 
@@ -91,4 +93,17 @@ export function connectDevice(url: string, id: string, password: string, extra: 
 /** A waterlogging payload the `waterlogging-json` adapter accepts: 2 readings. */
 export function waterloggingPayload(n: number, at = Date.now()): string {
   return JSON.stringify({ ts: at, seq: n, depth: n % 300, battery: 80 });
+}
+
+/** A gateway on a fresh PostgreSQL database and a temp data dir, all removed when the test ends. */
+export async function pgGateway(t: Test, opts: Omit<TestGatewayOptions, 'databaseUrl' | 'dataDir'> = {}): Promise<RunningGateway & { api: Api }> {
+  const db = await freshDatabase();
+  const dir = tempDir();
+  const gw = await startTestGateway({ ...opts, databaseUrl: db.url, dataDir: dir.dir });
+  t.teardown(async () => {
+    await gw.close();
+    await db.drop();
+    dir.remove();
+  });
+  return gw;
 }
