@@ -6,9 +6,10 @@
  *    "readings": [{"metric": "depth_cm", "value": 12.5}, {"metric": "door", "state": "open"}]}
  */
 import { Type } from 'typebox';
-import type { Reading, SensorAdapter } from './types.js';
-import { checkSchema, jsonBytes, parseJson } from './lib/json.js';
-import { fail, ok } from './lib/result.js';
+import type { SensorAdapter } from './types.js';
+import { jsonBytes, parseJsonAs } from './lib/json.js';
+import { deviceTime } from './lib/json-model.js';
+import { ok, reading } from './lib/result.js';
 import { parseTimestamp } from './lib/time.js';
 
 const metricName = Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' });
@@ -36,24 +37,12 @@ export const genericJson: SensorAdapter = {
   exposes: [],
   openMetrics: true,
   decode(payload) {
-    const json = parseJson(payload);
-    if (!json.ok) return json;
-    const checked = checkSchema(Payload, json.value);
+    const checked = parseJsonAs(Payload, payload);
     if (!checked.ok) return checked;
-    const p = checked.value;
-    let time: number | undefined;
-    if (p.ts !== undefined) {
-      const t = parseTimestamp(p.ts);
-      if (!t.ok) return fail('WRONG_TYPE', `/ts ${t.message}`, '/ts');
-      time = t.time;
-    }
-    const readings = p.readings.map((r): Reading => {
-      const out: Reading = 'value' in r ? { metric: r.metric, value: r.value } : { metric: r.metric, state: r.state };
-      if (time !== undefined) out.time = time;
-      if (p.seq !== undefined) out.seq = p.seq;
-      return out;
-    });
-    return ok(readings);
+    const { ts, seq, readings } = checked.value;
+    const t = deviceTime('ts', ts, parseTimestamp);
+    if (!t.ok) return t;
+    return ok(readings.map((r) => reading(r.metric, 'value' in r ? r.value : r.state, { time: t.time, seq })));
   },
   encode(_deviceId, values, opts) {
     const readings = Object.entries(values).map(([metric, v]) => (typeof v === 'number' ? { metric, value: v } : { metric, state: v }));

@@ -9,17 +9,10 @@
  * 4 tamper (taken off its base), 5 low battery, 6 test (button test).
  */
 import { Type } from 'typebox';
-import type { Reading, SensorAdapter } from './types.js';
-import { checkSchema, jsonBytes, parseJson } from './lib/json.js';
-import { batteryPct, codeFor, coded, numeric, temperatureC } from './lib/metrics.js';
-import { fail, ok, reading } from './lib/result.js';
-import { fromEpochSeconds } from './lib/time.js';
-
-const alarmState = coded({
-  name: 'alarm_state',
-  description: 'Detector state from the last event (alarm = smoke detected).',
-  codes: { 0: 'normal', 1: 'alarm', 2: 'silenced', 3: 'fault', 4: 'tamper', 5: 'low_battery', 6: 'test' },
-});
+import type { SensorAdapter } from './types.js';
+import { flatJsonModel } from './lib/json-model.js';
+import { batteryPct, coded, numeric, temperatureC } from './lib/metrics.js';
+import { epochSecondsClock } from './lib/time.js';
 
 const Payload = Type.Object({
   imei: Type.Optional(Type.String({ pattern: '^[0-9]{15}$' })),
@@ -31,11 +24,17 @@ const Payload = Type.Object({
   battery: Type.Optional(Type.Number()),
 });
 
-const numericFields = [
-  ['obscuration', 'obscuration_pct_m'],
-  ['temp', 'temperature_c'],
-  ['battery', 'battery_pct'],
-] as const;
+const alarmState = coded({
+  name: 'alarm_state',
+  description: 'Detector state from the last event (alarm = smoke detected).',
+  codes: { 0: 'normal', 1: 'alarm', 2: 'silenced', 3: 'fault', 4: 'tamper', 5: 'low_battery', 6: 'test' },
+});
+
+/** The IMEI is sent only when the device id carries one (15 digits). */
+const imeiOf = (deviceId: string) => {
+  const digits = deviceId.replace(/\D/g, '');
+  return digits.length === 15 ? digits : undefined;
+};
 
 export const smokeJtygdNb: SensorAdapter = {
   id: 'smoke-jtygd-nb',
@@ -43,38 +42,20 @@ export const smokeJtygdNb: SensorAdapter = {
   model: 'JTY-GD NB-IoT smoke alarm',
   kind: 'smoke',
   description: 'Independent photoelectric smoke alarm over NB-IoT: event code (alarm, silenced, fault, tamper, low battery, test), smoke obscuration, temperature, battery.',
-  encoding: 'json',
   topics: ['up', 'event'],
-  exposes: [
-    alarmState,
-    numeric({ name: 'obscuration_pct_m', unit: '%/m', min: 0, max: 100, description: 'Smoke obscuration in the chamber (percent per metre).' }),
-    temperatureC('temperature_c', -20, 80, 'Air temperature at the detector.'),
-    batteryPct,
-  ],
-  decode(payload) {
-    const json = parseJson(payload);
-    if (!json.ok) return json;
-    const checked = checkSchema(Payload, json.value);
-    if (!checked.ok) return checked;
-    const p = checked.value;
-    const t = fromEpochSeconds(p.ts);
-    if (!t.ok) return fail('WRONG_TYPE', `/ts ${t.message}`, '/ts');
-    const meta = { time: t.time, seq: p.seq };
-    const state = alarmState.codes?.[p.event];
-    if (state === undefined) return fail('OUT_OF_RANGE', `/event ${p.event} is not a known event code (0–6)`, '/event');
-    const readings: Reading[] = [reading('alarm_state', state, meta)];
-    for (const [key, metric] of numericFields) {
-      const v = p[key];
-      if (v !== undefined) readings.push(reading(metric, v, meta));
-    }
-    return ok(readings);
-  },
-  encode(deviceId, values, opts) {
-    const event = codeFor(alarmState, values.alarm_state ?? 'normal');
-    const body: Record<string, unknown> = { ts: Math.floor(opts.time / 1000), seq: opts.seq & 0xffff, event };
-    const imei = deviceId.replace(/\D/g, '');
-    if (imei.length === 15) body.imei = imei;
-    for (const [key, metric] of numericFields) if (values[metric] !== undefined) body[key] = values[metric];
-    return jsonBytes(body);
-  },
+  ...flatJsonModel({
+    schema: Payload,
+    timeKey: 'ts',
+    clock: epochSecondsClock,
+    seqKey: 'seq',
+    seqMask: 0xffff, // a 16-bit counter on the wire
+    idKey: 'imei',
+    idFrom: imeiOf,
+    fields: [
+      { key: 'event', metric: alarmState, default: 'normal', codesText: 'a known event code (0–6)' },
+      { key: 'obscuration', metric: numeric({ name: 'obscuration_pct_m', unit: '%/m', min: 0, max: 100, description: 'Smoke obscuration in the chamber (percent per metre).' }) },
+      { key: 'temp', metric: temperatureC('temperature_c', -20, 80, 'Air temperature at the detector.') },
+      { key: 'battery', metric: batteryPct },
+    ],
+  }),
 };

@@ -70,6 +70,12 @@ export function checkSchema<S extends TSchema>(schema: S, value: unknown): Check
   return { ok: false, error: { code, message: `${field} ${message}`, field } };
 }
 
+/** `parseJson` then `checkSchema`: wire bytes → the schema's type, or the first problem. */
+export function parseJsonAs<S extends TSchema>(schema: S, payload: Uint8Array): Checked<Static<S>> {
+  const json = parseJson(payload);
+  return json.ok ? checkSchema(schema, json.value) : json;
+}
+
 /** UTF-8 JSON bytes of `value`, as an encoder returns them. */
 export function jsonBytes(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));

@@ -68,3 +68,13 @@ export function formatBeijingText(ms: number): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${b.year}-${p(b.month)}-${p(b.day)} ${p(b.hour)}:${p(b.minute)}:${p(b.second)}`;
 }
+
+/** A device clock as it travels in a payload field: read (and checked), and written by encoders. */
+export interface WireClock<W> {
+  parse(v: W): TimeResult;
+  format(ms: number): W;
+}
+
+export const msOrIsoClock: WireClock<number | string> = { parse: parseTimestamp, format: (ms) => ms };
+export const epochSecondsClock: WireClock<number> = { parse: fromEpochSeconds, format: (ms) => Math.floor(ms / 1000) };
+export const beijingTextClock: WireClock<string> = { parse: parseBeijingText, format: formatBeijingText };
