@@ -116,7 +116,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       },
     });
     brokerRef.current = broker;
-    closers.splice(closers.length - 1, 0, () => broker.close()); // stop MQTT before the HTTP server
+    closers.push(() => broker.close()); // closers run in reverse: MQTT stops first, then HTTP, ingest, storage
     const stopBridge = bridgeBrokerMetrics(broker, metrics);
     closers.push(async () => stopBridge());
     registry.start();

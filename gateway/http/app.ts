@@ -73,6 +73,8 @@ export function buildApp(ctx: AppContext): GatewayApp {
     // One line per request at info would drown the log of a busy ingest endpoint; the request
     // metrics histogram counts them, and errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
+    // close() also ends keep-alive connections, so a stop does not wait out keepAliveTimeout.
+    forceCloseConnections: true,
     // Keep a caller's request id (a proxy or a district system correlating logs) when it is sane.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
