@@ -56,7 +56,7 @@ export async function createBroker(ctx: BrokerContext): Promise<Broker> {
     });
 
   const announce = (deviceId: string, status: DeviceStatus, reason: string): void => {
-    log.info({ deviceId, status, reason }, 'device status');
+    log.debug({ deviceId, status, reason }, 'device connection status'); // the registry logs the device's status at info
     try {
       policy.onDeviceStatus?.(deviceId, status, reason);
     } catch (err) {
