@@ -34,6 +34,9 @@ async function main() {
     step('typecheck', 'npx', ['tsc', '--noEmit', '-p', '.']);
     step('lint', 'npx', ['eslint', '.']);
   }
+  // tap compiles its plugin set into .tap/plugins from package.json's "tap" config; on a fresh
+  // clone it must be built before the first run, or tap loads its default TypeScript plugin.
+  spawnSync('npx', ['tap', 'build'], { stdio: 'inherit' });
   let cluster;
   try {
     cluster = await startSharedPostgres();
