@@ -3,6 +3,7 @@ import { decodeAndValidate, platformToReadings } from '../../adapters/validate.j
 import type { DeviceInfo } from '../devices/registry.js';
 import type { DeadLetterRow, IngestRecord, ReadingRow } from './record.js';
 import type { ReceiveStamper } from './stamp.js';
+import { parseDeviceTopic } from '../broker/topics.js';
 
 /**
  * Turns one uplink (an MQTT message or one device's part of a platform push) into what gets
@@ -39,6 +40,10 @@ export function acceptUplink(device: DeviceInfo | undefined, source: string, pay
   if (!device) return dead(null, { code: 'UNKNOWN_DEVICE', message: `device "${id ?? '?'}" is not registered` });
   const adapter = ctx.sensorAdapter(device.adapter);
   if (!adapter) return dead(device.adapter, { code: 'UNKNOWN_ADAPTER', message: `adapter "${device.adapter}" of device ${device.id} is not installed` });
+  const suffix = parseDeviceTopic(source)?.suffix;
+  if (suffix !== undefined && !adapter.topics.includes(suffix)) {
+    return dead(adapter.id, { code: 'UNSUPPORTED', message: `adapter ${adapter.id} decodes messages on ${adapter.topics.join(', ')}, not on "${suffix}"` });
+  }
   const res = decodeAndValidate(adapter, payload, { deviceId: device.id, topic: source, receivedAt: ctx.now });
   if (!res.ok) return dead(adapter.id, res.error);
   return toRecord(device, adapter.id, source, payload, res.readings, ctx);
