@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
-import type { Spool } from './spool/index.js';
+import type { Spool, SpoolRecord } from './spool/index.js';
 import { decodeRecord, type DeadLetterRow, type IngestRecord, type ReadingRow } from './record.js';
 
 /** Where drained batches go: the database (gateway/storage/readings-writer.ts). Idempotent. */
@@ -45,6 +45,7 @@ export class Drainer {
   private stopping = false;
   private readonly maxQueued: number;
   private failing = false;
+  private reader: { gen: AsyncGenerator<SpoolRecord[]>; next: number } | undefined;
 
   constructor(private readonly o: DrainOptions) {
     const s = o.spool.stats();
@@ -78,6 +79,7 @@ export class Drainer {
     this.stopping = true;
     this.poke();
     await this.running;
+    await this.dropReader();
   }
 
   /** Resolves when everything offered so far has reached the database (tests, shutdown). */
@@ -145,33 +147,50 @@ export class Drainer {
     return { first: this.nextLsn, last: lsn - 1, rows, dead };
   }
 
+  /**
+   * Reads the next run of records back from the spool. One reader is kept across batches while
+   * the drain works through a backlog: starting a new one per batch would rescan the segment
+   * from its start every time (quadratic in the backlog).
+   */
   private async readDisk(): Promise<{ first: number; last: number; rows: ReadingRow[]; dead: DeadLetterRow[] } | undefined> {
-    const rows: ReadingRow[] = [];
-    const dead: DeadLetterRow[] = [];
-    let first = -1;
-    let last = this.nextLsn - 1;
-    const maxRecords = Math.max(1, Math.min(this.o.batchMaxRows, this.diskUpTo - this.nextLsn + 1));
-    for await (const records of this.o.spool.readBatches(this.nextLsn, maxRecords)) {
-      for (const r of records) {
-        if (r.lsn > this.diskUpTo && !this.queued.has(r.lsn)) this.diskUpTo = r.lsn; // still not in memory
-        if (first < 0) first = r.lsn;
-        last = r.lsn;
-        try {
-          const rec = decodeRecord(r.body);
-          rows.push(...rec.rows);
-          dead.push(...rec.dead);
-        } catch (e) {
-          this.o.logger.error({ lsn: r.lsn, err: (e as Error).message }, 'spool record unreadable; skipped');
-        }
-      }
-      break; // one batch per call
+    if (!this.reader || this.reader.next !== this.nextLsn) {
+      await this.dropReader();
+      this.reader = { gen: this.o.spool.readBatches(this.nextLsn, this.o.batchMaxRows), next: this.nextLsn };
     }
-    if (first < 0) {
-      // The spool has nothing there (damaged region skipped, or already checkpointed): move on.
-      this.nextLsn = this.diskUpTo + 1;
+    const step = await this.reader.gen.next();
+    if (step.done) {
+      await this.dropReader();
+      // The reader reached the durable end without these LSNs: a damaged region the spool
+      // skipped (and reported). Move past it rather than wait for records that cannot come.
+      if (this.nextLsn <= this.diskUpTo) {
+        this.o.logger.error({ from: this.nextLsn, to: this.diskUpTo }, 'spool records missing (damaged region); skipped');
+        this.nextLsn = this.diskUpTo + 1;
+      }
       return undefined;
     }
+    const rows: ReadingRow[] = [];
+    const dead: DeadLetterRow[] = [];
+    let last = this.nextLsn - 1;
+    for (const r of step.value) {
+      if (r.lsn > this.diskUpTo && !this.queued.has(r.lsn)) this.diskUpTo = r.lsn; // still not in memory
+      last = r.lsn;
+      try {
+        const rec = decodeRecord(r.body);
+        for (const x of rec.rows) rows.push(x);
+        for (const d of rec.dead) dead.push(d);
+      } catch (e) {
+        this.o.logger.error({ lsn: r.lsn, err: (e as Error).message }, 'spool record unreadable; skipped');
+      }
+    }
+    if (last < this.nextLsn) return undefined;
+    this.reader.next = last + 1;
     return { first: this.nextLsn, last, rows, dead };
+  }
+
+  private async dropReader(): Promise<void> {
+    const r = this.reader;
+    this.reader = undefined;
+    await r?.gen.return(undefined);
   }
 
   private async writeWithRetry(batch: { rows: ReadingRow[]; dead: DeadLetterRow[]; written?: boolean }): Promise<void> {

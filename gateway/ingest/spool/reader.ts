@@ -76,12 +76,14 @@ export async function* readBatches(view: ReaderView, from: number, maxRecords: n
 
     const idx = view.segments.indexOf(seg);
     if (idx === -1) continue; // reclaimed while we read it
+    // More was committed to this segment while we read it (perhaps before a roll): read that
+    // before moving on, or a long-lived reader would skip it.
+    if (seg.size > end) continue;
     const following = view.segments[idx + 1];
     if (following) {
       next = Math.max(next, following.base);
       continue;
     }
-    if (seg.size > end) continue; // more was committed while we read
     return;
   }
 }

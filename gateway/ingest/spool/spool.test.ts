@@ -146,3 +146,20 @@ void t.test('close writes what is queued; append after close is refused', async 
   t.equal(await p, 1);
   await t.rejects(spool.append(text('late')), { code: 'GW_ERR_NOT_READY' });
 });
+
+void t.test('a long-lived reader sees records committed to its segment before a roll', async (t) => {
+  const dir = t.testdir();
+  const spool = await openSpool(dir, { segmentBytes: 64 * 1024 });
+  t.teardown(() => spool.close());
+  const body = Buffer.alloc(1000, 0x61);
+  for (let i = 0; i < 10; i++) await spool.append(body);
+  const reader = spool.readBatches(1, 5);
+  const seen: number[] = [];
+  const first = await reader.next();
+  for (const r of first.done ? [] : first.value) seen.push(r.lsn);
+  // While the reader is inside segment 1: fill it past its size (it rolls) and write on.
+  for (let i = 0; i < 150; i++) await spool.append(body);
+  t.ok(spool.stats().segments > 1, 'the spool rolled to a new segment');
+  for await (const batch of reader) for (const r of batch) seen.push(r.lsn);
+  t.same(seen, Array.from({ length: 160 }, (_, i) => i + 1), 'every record, none skipped at the roll');
+});
