@@ -4,6 +4,7 @@
  */
 import type { Static, TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import { Compile } from 'typebox/compile';
 import type { DecodeError, DecodeErrorCode } from '../types.js';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: DecodeError };
@@ -46,7 +47,7 @@ const codeByKeyword: Record<string, DecodeErrorCode> = {
 
 /** Checks `value` against `schema`; the first problem becomes a DecodeError naming the field. */
 export function checkSchema<S extends TSchema>(schema: S, value: unknown): Checked<Static<S>> {
-  if (Value.Check(schema, value)) return { ok: true, value: value as Static<S> };
+  if (compiled(schema).Check(value)) return { ok: true, value: value as Static<S> };
   const errors = [...(Value.Errors(schema, value) as Iterable<RawError>)].filter((e) => e.keyword !== 'boolean');
   const first = errors[0];
   if (!first) return { ok: false, error: { code: 'WRONG_TYPE', message: 'payload does not match the expected shape' } };
@@ -79,4 +80,18 @@ export function parseJsonAs<S extends TSchema>(schema: S, payload: Uint8Array): 
 /** UTF-8 JSON bytes of `value`, as an encoder returns them. */
 export function jsonBytes(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));
+}
+
+/**
+ * Payload schemas are checked on every message: compile each once (JIT code instead of walking
+ * the schema), keyed by the schema object. Errors are rare and still use the walking checker.
+ */
+const validators = new WeakMap<TSchema, { Check(value: unknown): boolean }>();
+function compiled(schema: TSchema): { Check(value: unknown): boolean } {
+  let v = validators.get(schema);
+  if (!v) {
+    v = Compile(schema);
+    validators.set(schema, v);
+  }
+  return v;
 }
