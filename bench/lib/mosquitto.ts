@@ -8,7 +8,7 @@ import { existsSync, openSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { Cleanup } from './cleanup.js';
-import { freePort } from './ports.js';
+import { freePort } from '../../test/helpers/postgres.js';
 
 export const MOSQUITTO_BIN = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p)) ?? 'mosquitto';
 
