@@ -36,6 +36,13 @@ t.test('roles: vendors see only their own devices, viewers cannot write', async 
   t.equal((await gw.api('PATCH', '/devices/a-1', { token: vendorB, body: { name: 'x' } })).status, 403, "…nor change it");
   t.equal((await gw.api('DELETE', '/devices/a-1', { token: vendorB })).status, 403, '…nor delete it');
   t.equal((await gw.api('GET', '/devices/a-1/latest', { token: vendorB })).status, 403, '…nor read its values');
+  const pw = (await gw.api('POST', '/devices/a-1/credentials', { token: vendorA })).body.credentials.password as string;
+  const ca = await connectDevice(gw.urls.mqtt, 'a-1', pw);
+  await ca.publishAsync('cityops/v1/devices/a-1/up', 'not json', { qos: 1 });
+  await ca.endAsync();
+  await gw.pipeline.flushed();
+  t.equal((await gw.api('GET', '/dead-letters', { token: vendorA })).body.items.length, 1, 'vendor A sees the dead letter of its device');
+  t.equal((await gw.api('GET', '/dead-letters', { token: vendorB })).body.items.length, 0, "vendor B does not see vendor A's dead letters");
   const v = await gw.api('GET', '/devices', { token: viewer });
   t.equal(v.status, 200, 'a viewer reads');
   t.equal(v.body.devices.length, 2);

@@ -154,11 +154,13 @@ export interface DeadLetterPage {
 }
 
 /** Oldest first, after the cursor (a dead-letter id). */
-export async function listDeadLetters(db: Queryable, q: { after?: number; limit: number; deviceId?: string; source?: string }): Promise<DeadLetterPage> {
+/** `vendor`: only dead letters of that vendor's devices (a vendor key sees nothing else). */
+export async function listDeadLetters(db: Queryable, q: { after?: number; limit: number; deviceId?: string; source?: string; vendor?: string }): Promise<DeadLetterPage> {
   const params: unknown[] = [q.after ?? 0, q.limit + 1];
   const where = ['id > $1'];
   if (q.deviceId !== undefined) where.push(`device_id = $${params.push(q.deviceId)}`);
   if (q.source !== undefined) where.push(`source = $${params.push(q.source)}`);
+  if (q.vendor !== undefined) where.push(`device_id IN (SELECT id FROM devices WHERE vendor = $${params.push(q.vendor)})`);
   const r = await db.query<Omit<DeadLetter, 'payload'> & { payload: Uint8Array }>(
     `SELECT id, ${iso('received_at')} AS "receivedAt", source, device_id AS "deviceId", adapter,
             reason_code AS "reasonCode", reason, payload
