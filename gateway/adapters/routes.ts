@@ -6,6 +6,7 @@ import { GatewayError } from '../core/errors.js';
 import { getSensorAdapter, platformAdapters, sensorAdapters } from '../../adapters/index.js';
 import { decodeAndValidate } from '../../adapters/validate.js';
 import type { SensorAdapter } from '../../adapters/types.js';
+import { gatewayCodeFor } from '../ingest/accept.js';
 
 const Metric = Type.Object({
   name: Type.String(),
@@ -83,8 +84,7 @@ export const adapterRoutes: AreaPlugin = async (app, { services }) => {
     const now = services.clock.now();
     const res = decodeAndValidate(adapter, bytes, { deviceId: req.body.deviceId ?? 'console', topic: `cityops/v1/devices/${req.body.deviceId ?? 'console'}/up`, receivedAt: now });
     if (!res.ok) {
-      const code = res.error.code === 'OUT_OF_RANGE' ? 'GW_ERR_OUT_OF_RANGE' : 'GW_ERR_DECODE';
-      throw new GatewayError(code, `${adapter.id} cannot decode this payload: ${res.error.code}: ${res.error.message}`, [{ field: res.error.field ?? '/', message: `${res.error.code}: ${res.error.message}` }]);
+      throw new GatewayError(gatewayCodeFor(res.error.code), `${adapter.id} cannot decode this payload: ${res.error.code}: ${res.error.message}`, [{ field: res.error.field ?? '/', message: `${res.error.code}: ${res.error.message}` }]);
     }
     const units = new Map(adapter.exposes.map((m) => [m.name, m.type === 'numeric' ? m.unit : undefined]));
     return {

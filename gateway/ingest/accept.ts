@@ -26,6 +26,14 @@ export interface Rejection {
 }
 export type Outcome = { ok: true; readings: number } | { ok: false; error: Rejection };
 
+/** The HTTP error code for a rejection (decode console, platform pushes). */
+export function gatewayCodeFor(code: string): 'GW_ERR_UNKNOWN_DEVICE' | 'GW_ERR_OUT_OF_RANGE' | 'GW_ERR_FUTURE_TIMESTAMP' | 'GW_ERR_DECODE' {
+  if (code === 'UNKNOWN_DEVICE') return 'GW_ERR_UNKNOWN_DEVICE';
+  if (code === 'OUT_OF_RANGE') return 'GW_ERR_OUT_OF_RANGE';
+  if (code === 'FUTURE_TIMESTAMP') return 'GW_ERR_FUTURE_TIMESTAMP';
+  return 'GW_ERR_DECODE';
+}
+
 export interface Accepted {
   record: IngestRecord;
   outcome: Outcome;
@@ -66,6 +74,7 @@ export function acceptPlatformPush(
   const results: Array<{ externalId: string; deviceId: string | null } & Outcome> = [];
   for (const msg of decoded.messages) {
     const device = lookup(msg.externalId);
+    // This device's part of the push, kept as the dead letter's payload if it is rejected.
     const part = Buffer.from(JSON.stringify(msg, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)));
     let accepted: Accepted;
     if (!device) {

@@ -82,7 +82,7 @@ export class IngestPipeline {
     const device = this.ctx.registry.get(deviceId);
     const accepted = acceptUplink(device, topic, payload, ctx, deviceId);
     await this.persist(accepted.record);
-    this.count('mqtt', device?.adapter ?? 'unknown', accepted.record, accepted.outcome);
+    this.count('mqtt', device?.adapter ?? 'unknown', accepted.outcome);
     if (device) this.ctx.registry.noteActivity(device.id, 'message');
     return accepted.outcome;
   }
@@ -95,11 +95,10 @@ export class IngestPipeline {
     await this.persist(res.record);
     for (const r of res.results) {
       const adapter = r.deviceId ? (this.ctx.registry.get(r.deviceId)?.adapter ?? platformId) : platformId;
-      this.count('http', adapter, { rows: [], dead: [] }, r);
+      this.count('http', adapter, r);
       if (r.ok && r.deviceId) this.ctx.registry.noteActivity(r.deviceId, `${platformId} push`);
     }
     if (res.error) this.ctx.metrics.decodeFailures.inc({ adapter: platformId, reason: res.error.code });
-    for (const d of res.record.dead) this.ctx.metrics.deadLetters.inc({ reason: d.reasonCode });
     return res;
   }
 
@@ -108,7 +107,6 @@ export class IngestPipeline {
     const atUs = this.stamper.stamp(`\u0000dead:${source}`, this.ctx.clock.now());
     await this.persist({ rows: [], dead: [{ atUs, source, deviceId: null, adapter, reasonCode: error.code, reason: error.message, payload }] });
     this.ctx.metrics.decodeFailures.inc({ adapter: adapter ?? 'unknown', reason: error.code });
-    this.ctx.metrics.deadLetters.inc({ reason: error.code });
   }
 
   /** Waits until everything accepted so far is in the database (tests, benchmarks, shutdown). */
@@ -136,17 +134,17 @@ export class IngestPipeline {
       throw e;
     }
     if (this.spoolWasFull && !this.spool.stats().full) this.setSpoolAlarm(false);
+    for (const d of record.dead) this.ctx.metrics.deadLetters.inc({ reason: d.reasonCode });
     this.drainer.offer(lsn, record);
   }
 
-  private count(source: 'mqtt' | 'http', adapter: string, record: IngestRecord, outcome: Outcome): void {
+  private count(source: 'mqtt' | 'http', adapter: string, outcome: Outcome): void {
     const m = this.ctx.metrics;
     if (outcome.ok) {
       m.readingsIn.inc({ source, adapter }, outcome.readings);
       return;
     }
     m.decodeFailures.inc({ adapter, reason: outcome.error.code });
-    for (const d of record.dead) m.deadLetters.inc({ reason: d.reasonCode });
   }
 
   private setSpoolAlarm(full: boolean): void {

@@ -5,6 +5,7 @@ import { roles } from '../auth/roles.js';
 import { GatewayError } from '../core/errors.js';
 import { getPlatformAdapter } from '../../adapters/index.js';
 import type { IngestPipeline } from './pipeline.js';
+import { gatewayCodeFor } from './accept.js';
 
 const Result = Type.Object({
   externalId: Type.String(),
@@ -54,7 +55,7 @@ export function ingestRoutes(pipeline: IngestPipeline): AreaPlugin {
       if (results.length > 0 && rejected === results.length) {
         const first = res.results.find((r) => !r.ok);
         const err = first && !first.ok ? first.error : { code: 'UNKNOWN', message: 'rejected' };
-        throw new GatewayError(err.code === 'UNKNOWN_DEVICE' ? 'GW_ERR_UNKNOWN_DEVICE' : err.code === 'OUT_OF_RANGE' ? 'GW_ERR_OUT_OF_RANGE' : 'GW_ERR_DECODE',
+        throw new GatewayError(gatewayCodeFor(err.code),
           `every message in the push was rejected (first: ${err.code}: ${err.message})`,
           res.results.flatMap((r) => (r.ok ? [] : [{ field: r.externalId, message: `${r.error.code}: ${r.error.message}` }])));
       }
