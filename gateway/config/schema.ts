@@ -41,6 +41,50 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    rules: Type.Object(
+      {
+        seedDefaults: Type.Boolean({ default: true, description: 'On first start (no rule version in the database), activate the default rule sets in rules/defaults/.' }),
+        maxLatenessMs: Duration(60 * 60 * 1000, 'Readings older than this (device time against the clock) are stored but not evaluated, and the warning log says so.'),
+        tickMs: Duration(1000, 'How often time-driven rule steps run (for, clearFor, no-data).'),
+        flushMs: Duration(5, 'Group window for persisting rule states and warnings after a reading; keeps PUBLISH → warning event well under 20 ms.'),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    warnings: Type.Object(
+      {
+        acknowledgeGrades: Type.Array(Type.Enum(['blue', 'yellow', 'orange', 'red']), { default: ['orange', 'red'], description: '叫应: grades that must be acknowledged by the person on duty (seed 003 §四: orange and above).' }),
+        acknowledgeDeadlineMs: Duration(5 * 60 * 1000, 'Default time to acknowledge before escalating to the next in the chain.'),
+        remindEveryMs: Duration(60 * 1000, 'Default interval between reminders while unacknowledged.'),
+        stormPerBlockPerMinute: Type.Integer({ minimum: 1, default: 10, description: 'Storm control: new warnings per block per minute before the rest are grouped into one storm warning.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    outbox: Type.Object(
+      {
+        workers: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'Concurrent deliveries per process (rows claimed with SKIP LOCKED, so processes can share the table).' }),
+        pollMs: Duration(1000, 'Idle poll for due messages (enqueues in this process wake workers at once).'),
+        backoffBaseMs: Duration(1000, 'First retry delay; doubles per attempt, with full jitter.'),
+        backoffMaxMs: Duration(5 * 60 * 1000, 'Longest delay between retries.'),
+        maxAgeMs: Duration(7 * 24 * 60 * 60 * 1000, 'Give up on a message this old (it stays in the table, visible and re-sendable).'),
+        leaseMs: Duration(60 * 1000, 'A claimed message not finished in this long is claimed again (its worker died).'),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    notifiers: Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', description: 'What rules name in actions.notify.' }),
+          type: Type.Enum(['webhook', 'broadcast', 'mqtt', 'sse'], { description: 'webhook: JSON POST (SMS / phone / DingTalk gateways); broadcast: a block loudspeaker / LED / emergency-broadcast controller with delivery receipts; mqtt: a platform topic; sse: the event stream.' }),
+          url: Type.String({ default: '', description: 'webhook and broadcast: where to POST.' }),
+          secret: Type.String({ default: '', description: 'HMAC-SHA256 key for the X-CityOps-Signature header; empty: unsigned.' }),
+          topic: Type.String({ default: '', description: 'mqtt: topic to publish to (default cityops/v1/notifications/{grade}).' }),
+          timeoutMs: Duration(5000, 'Per-attempt timeout.'),
+          blocks: Type.Array(Type.String({ pattern: '^[0-9]{1,17}$' }), { default: [], description: 'broadcast: block prefixes this controller covers.' }),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [], description: 'Notifier channels rules can name. `sse` and `mqtt` exist built in.' },
+    ),
     mqtt: Type.Object(
       {
         host: Type.String({ default: '0.0.0.0', description: 'Interface for MQTT; devices connect from the field network.' }),
