@@ -1,5 +1,6 @@
 import type { Queryable } from '../storage/db.js';
 import type { Grade } from '../../rules/schema.js';
+import type { Emit } from '../warnings/types.js';
 
 /**
  * 叫应 (acknowledge-or-escalate, seed 003 §四): an orange or red warning calls the person on duty
@@ -19,6 +20,7 @@ export interface CalloutRequest {
   /** Acknowledge within this long of the first call. */
   deadlineMs: number;
   remindEveryMs: number;
+  /** The rule's own chain; empty: the call plan of the category decides (docs/duty.md). */
   chain: ChainRole[];
   exercise: boolean;
   /** One line for the call: "Orange waterlogging warning at 东环路 (depth 42 cm)". */
@@ -35,13 +37,18 @@ export interface CalloutStatus {
   acknowledgedAtMs: number | null;
 }
 
+/**
+ * `emit` (optional, last): the event transaction's emitter, when the caller runs inside
+ * `EventFeed.transaction`; the callout.* events then commit with the change. Without it the
+ * events are kept on the callout log and emitted by the next `tick`.
+ */
 export interface Duty {
   /** Starts (or, on a grade change, restarts at the current step) the callout for a warning. Idempotent per warning and grade. */
-  startCallout(tx: Queryable, req: CalloutRequest, nowMs: number): Promise<void>;
+  startCallout(tx: Queryable, req: CalloutRequest, nowMs: number, emit?: Emit): Promise<void>;
   /** Records the acknowledgement; false when there was no open callout. */
-  acknowledge(tx: Queryable, warningId: string, by: { actor: string; personId?: string | null; note?: string | null }, nowMs: number): Promise<boolean>;
+  acknowledge(tx: Queryable, warningId: string, by: { actor: string; personId?: string | null; note?: string | null }, nowMs: number, emit?: Emit): Promise<boolean>;
   /** Stops a callout (the warning cleared or was closed by hand). */
-  cancel(tx: Queryable, warningId: string, reason: string, nowMs: number): Promise<void>;
+  cancel(tx: Queryable, warningId: string, reason: string, nowMs: number, emit?: Emit): Promise<void>;
   status(warningId: string): Promise<CalloutStatus | null>;
   /** The call log of one warning (calls, reminders, escalations, acknowledgement), oldest first. */
   log(warningId: string): Promise<Array<{ atMs: number; type: string; role: string | null; person: string | null; channel: string | null; detail: string }>>;
