@@ -4,12 +4,15 @@ import { createLogger } from '../core/log.js';
 import { isGatewayError } from '../core/errors.js';
 import { runStart } from './start.js';
 import { runMigrate } from './migrate.js';
+import { runRulesCli } from '../../rules/cli/main.js';
 
 const usage = `cityops — CityOps Gateway
 
 Usage:
   cityops start [--config FILE] [--demo-if-unconfigured]   run the gateway
   cityops migrate [--config FILE]                          apply database migrations and exit
+  cityops rules check|test|backtest …                      check and test rule sets offline
+                                                           (cityops rules help)
   cityops help
 
 Configuration: a YAML file (--config, CITYOPS_CONFIG or ./cityops.yaml) plus environment
@@ -18,6 +21,8 @@ CITYOPS_ADMIN_TOKEN). See docs/configuration.md.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Rule tools run offline with their own options: no configuration, no logger.
+  if (command === 'rules') return runRulesCli(rest);
   const { values } = parseArgs({
     args: rest,
     options: { config: { type: 'string' }, 'demo-if-unconfigured': { type: 'boolean', default: false } },
