@@ -20,6 +20,23 @@ import { readingRoutes, deadLetterRoutes } from './readings/routes.js';
 import { adapterLookup } from './adapters/lookup.js';
 import { bridgeBrokerMetrics } from './metrics/broker-bridge.js';
 import { subscriberTopics } from './broker/subscribers.js';
+import { createEventFeed } from './events/feed.js';
+import { eventRoutes } from './events/routes.js';
+import type { EventFeed } from './events/types.js';
+import { createOutbox } from './outbox/outbox.js';
+import { channelsFromConfig } from './outbox/channels/index.js';
+import { outboxRoutes } from './outbox/routes.js';
+import type { Outbox } from './outbox/types.js';
+import { createDuty, type DutyService } from './duty/callouts.js';
+import { dutyRoutes } from './duty/routes.js';
+import { createWarningService, type Warnings } from './warnings/service.js';
+import { warningRoutes } from './warnings/routes.js';
+import { silenceRoutes } from './warnings/silence-routes.js';
+import { RuleStore } from './rules/store.js';
+import { createRulesRuntime, type RulesRuntime } from './rules/runtime.js';
+import { ruleRoutes } from './rules/routes.js';
+import { defaultRules } from '../rules/load.js';
+import { sensorAdapters } from '../adapters/index.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -35,6 +52,12 @@ export interface RunningGateway {
   registry: DeviceRegistry;
   pipeline: IngestPipeline;
   metrics: GatewayMetrics;
+  feed: EventFeed;
+  outbox: Outbox;
+  duty: DutyService;
+  warnings: Warnings;
+  rules: RulesRuntime;
+  ruleStore: RuleStore;
   adminToken: string;
   /** Where to reach it (ports resolved when the configuration said 0). */
   urls: { http: string; mqtt: string; ws: string | null; mqtts: string | null };
@@ -71,7 +94,33 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       },
     });
     closers.push(() => registry.stop());
-    const pipeline = await IngestPipeline.open({ config, logger: componentLogger(logger, 'ingest'), clock, metrics, registry, sink: databaseSink(db) });
+    // Warnings and their deliveries: one event feed, one durable outbox, 叫应 on top of both.
+    const feed = createEventFeed({ db, clock, logger: componentLogger(logger, 'events'), metrics });
+    closers.push(() => feed.close());
+    const outbox = createOutbox({ db, clock, logger: componentLogger(logger, 'outbox'), config: config.outbox, metrics });
+    closers.push(() => outbox.stop());
+    // Whatever emits an event may have queued a delivery in the same commit: wake the workers.
+    const stopPoking = feed.subscribe({}, () => outbox.poke());
+    closers.push(async () => stopPoking());
+    const duty = createDuty({ db, clock, logger, outbox, feed, config });
+    closers.push(() => duty.stop());
+    const warnings = createWarningService({ db, clock, logger: componentLogger(logger, 'warnings'), outbox, duty, config, events: feed });
+    duty.onAcknowledged(warnings.acknowledgedByDuty);
+    const notifierNames = ['sse', 'mqtt', ...config.notifiers.map((n) => n.name)];
+    const ruleStore = new RuleStore({ db, clock, validation: { adapters: sensorAdapters, notifiers: notifierNames } });
+    const rules = createRulesRuntime({
+      db, clock, logger, metrics, registry, feed, warnings, store: ruleStore, config,
+      defaults: () => ({ rules: defaultRules() }),
+    });
+    await rules.start();
+    closers.push(() => rules.stop());
+    // The rules see a message's readings as soon as they are durable (live path), and again
+    // through the drain (replays after a crash); the spool checkpoint waits for both.
+    const pipeline = await IngestPipeline.open({
+      config, logger: componentLogger(logger, 'ingest'), clock, metrics, registry,
+      sink: rules.sink(databaseSink(db)),
+      onAccepted: (rows) => rules.onAccepted(rows),
+    });
     closers.push(() => pipeline.close());
 
     const app = buildApp({
@@ -83,6 +132,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         { prefix: '/adapters', plugin: adapterRoutes },
         { prefix: '/ingest', plugin: ingestRoutes(pipeline) },
         { prefix: '/dead-letters', plugin: deadLetterRoutes },
+        { prefix: '/events', plugin: eventRoutes(feed) },
+        { prefix: '/warnings', plugin: warningRoutes(warnings) },
+        { prefix: '/silences', plugin: silenceRoutes },
+        { prefix: '/rules', plugin: ruleRoutes({ store: ruleStore, runtime: rules, devices: () => registry.all() }) },
+        { prefix: '/duty', plugin: dutyRoutes(duty) },
+        { prefix: '/deliveries', plugin: outboxRoutes({ outbox }) },
       ],
     });
     closers.push(() => app.close());
@@ -119,6 +174,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     closers.push(() => broker.close()); // closers run in reverse: MQTT stops first, then HTTP, ingest, storage
     const stopBridge = bridgeBrokerMetrics(broker, metrics);
     closers.push(async () => stopBridge());
+    for (const channel of channelsFromConfig(config.notifiers, { clock, feed, publish: (topic, payload, opts) => broker.publishPlatform(topic, payload, opts) })) outbox.register(channel);
+    outbox.start();
+    duty.start(config.rules.tickMs);
     registry.start();
 
     const httpAddr = app.server.address();
@@ -132,7 +190,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       mqtts: a.tls ? `mqtts://${host(a.tls.host)}:${a.tls.port}` : null,
     };
     logger.info({ ...urls, storage: `${db.mode} (${db.driver})`, devices: registry.size }, 'CityOps Gateway is running');
-    return { config, db, app, broker, registry, pipeline, metrics, adminToken, urls, close: closeAll };
+    return { config, db, app, broker, registry, pipeline, metrics, feed, outbox, duty, warnings, rules, ruleStore, adminToken, urls, close: closeAll };
   } catch (e) {
     await closeAll();
     throw e;

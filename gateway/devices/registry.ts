@@ -17,6 +17,8 @@ export interface DeviceInfo {
   adapter: string;
   vendor: string | null;
   blockCode: string;
+  /** For rule scopes (a rule may require all of a set of tags). */
+  tags: readonly string[];
   exercise: boolean;
   platform: string | null;
   externalId: string | null;
@@ -61,6 +63,11 @@ export class DeviceRegistry {
 
   get(id: string): DeviceInfo | undefined {
     return this.byId.get(id);
+  }
+
+  /** Every registered device (the rules runtime seeds its no-data watches from these). */
+  all(): IterableIterator<DeviceInfo> {
+    return this.byId.values();
   }
 
   byExternal(platform: string, externalId: string): DeviceInfo | undefined {
@@ -285,6 +292,7 @@ export class DeviceRegistry {
       adapter: d.adapter,
       vendor: d.vendor,
       blockCode: d.blockCode.replace(/-/g, ''),
+      tags: d.tags,
       exercise: d.exercise,
       platform: d.platform,
       externalId: d.externalId,

@@ -10,7 +10,7 @@ import { getPlatformAdapter, getSensorAdapter } from '../../adapters/index.js';
 import { Spool } from './spool/index.js';
 import { Drainer, type IngestSink } from './drain.js';
 import { acceptPlatformPush, acceptUplink, type AcceptContext, type Outcome } from './accept.js';
-import { encodeRecord, type IngestRecord } from './record.js';
+import { encodeRecord, type IngestRecord, type ReadingRow } from './record.js';
 import { ReceiveStamper } from './stamp.js';
 
 export interface PipelineContext {
@@ -20,6 +20,11 @@ export interface PipelineContext {
   metrics: GatewayMetrics;
   registry: DeviceRegistry;
   sink: IngestSink;
+  /**
+   * Told about a message's readings once they are durable in the spool, before the database has
+   * them (the rules runtime evaluates them at once). Must not throw; it is not awaited.
+   */
+  onAccepted?: (rows: ReadingRow[]) => void;
   /** Raised when the spool refuses new readings (quota), and cleared when it has room again. */
   onSpoolAlarm?: (full: boolean) => void;
 }
@@ -136,6 +141,16 @@ export class IngestPipeline {
     if (this.spoolWasFull && !this.spool.stats().full) this.setSpoolAlarm(false);
     for (const d of record.dead) this.ctx.metrics.deadLetters.inc({ reason: d.reasonCode });
     this.drainer.offer(lsn, record);
+    if (record.rows.length > 0) this.notifyAccepted(record.rows);
+  }
+
+  private notifyAccepted(rows: ReadingRow[]): void {
+    try {
+      this.ctx.onAccepted?.(rows);
+    } catch (e) {
+      // The readings are durable and will reach the rules through the drain (replay path).
+      this.ctx.logger.error({ err: (e as Error).message }, 'onAccepted hook failed');
+    }
   }
 
   private count(source: 'mqtt' | 'http', adapter: string, outcome: Outcome): void {

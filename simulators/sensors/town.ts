@@ -3,6 +3,7 @@
  * fleet over MQTT. `npm start`'s demo (gateway/demo.ts) and `npm run simulate` both use it.
  */
 import type { Logger } from '../../gateway/core/log.js';
+import type { Clock } from '../../gateway/core/clock.js';
 import { startFleet, type Fleet, type FleetStats } from './fleet.js';
 import { provisionTown } from './provision.js';
 import { parseScenarioName } from './scenarios.js';
@@ -21,6 +22,8 @@ export interface TownOptions {
   qos?: 0 | 1;
   scenarioOffsetMs?: number;
   prefix?: string;
+  /** The fleet's time (a ScaledClock plays a scenario faster); default the system clock. */
+  clock?: Clock;
 }
 
 export interface Town {
@@ -52,6 +55,7 @@ export async function startTown(opts: TownOptions): Promise<Town> {
     logger: opts.logger,
     ...(opts.qos !== undefined ? { qos: opts.qos } : {}),
     ...(opts.scenarioOffsetMs !== undefined ? { scenarioOffsetMs: opts.scenarioOffsetMs } : {}),
+    ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
   });
   return { devices: devices.length, fleet, stats: () => fleet.stats(), stop: () => fleet.stop() };
 }

@@ -11,6 +11,7 @@ import { loadConfig } from '../../gateway/config/load.js';
 import type { Config } from '../../gateway/config/schema.js';
 import { startGateway, type RunningGateway } from '../../gateway/service.js';
 import type { Logger } from '../../gateway/core/log.js';
+import type { Clock } from '../../gateway/core/clock.js';
 import type { Test } from 'tap';
 import { freshDatabase } from './postgres.js';
 
@@ -22,6 +23,7 @@ export interface TestGatewayOptions {
   dataDir?: string;
   overrides?: Record<string, unknown>;
   logger?: Logger;
+  clock?: Clock;
 }
 
 export function testEnv(dataDir: string, databaseUrl = ''): Record<string, string> {
@@ -43,7 +45,7 @@ export function testGatewayConfig(dataDir: string, opts: TestGatewayOptions = {}
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<RunningGateway & { api: Api }> {
   const dataDir = opts.dataDir ?? tempDir().dir;
   const config = testGatewayConfig(dataDir, opts);
-  const gw = await startGateway({ config, logger: opts.logger ?? pino({ level: 'silent' }) });
+  const gw = await startGateway({ config, logger: opts.logger ?? pino({ level: 'silent' }), ...(opts.clock ? { clock: opts.clock } : {}) });
   return Object.assign(gw, { api: api(gw.urls.http) });
 }
 
