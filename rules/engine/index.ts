@@ -4,7 +4,7 @@ import { compileRule, type CompiledRule } from './compile.js';
 import type { Levels } from './conditions/index.js';
 import { ruleHash } from './hash.js';
 import { blockLevel, blockReason, counted, nextAgeOut } from './kofn.js';
-import { machineDue, step } from './machine.js';
+import { machineDue, machineGoingDown, step } from './machine.js';
 import { blockJson, deviceJson, restoreBlock, restoreDevice } from './persist.js';
 import { RuleIndex, sameContext, type DeviceEntry } from './profiles.js';
 import { BlockState, DeviceState, Member, takeKey, type AnyState } from './subjects.js';
@@ -297,7 +297,7 @@ class Engine implements RuleEngine {
       this.markActive(st);
     }
     // The common case, nothing pending and no timer set, needs no rescheduling.
-    if (to >= 0 || st.since !== null || st.down === st.down || st.due !== Infinity || rule.cond.timed || !active) this.reschedule(st, raise, active);
+    if (to >= 0 || st.since !== null || machineGoingDown(st) || st.due !== Infinity || rule.cond.timed || !active) this.reschedule(st, raise, active);
     this.touch(st);
   }
 

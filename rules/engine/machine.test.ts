@@ -69,3 +69,20 @@ t.test('activeGrades lists warnings up', async (t) => {
   h.read('d1', 'depth_cm', 1, 0);
   t.same(h.engine.activeGrades(), []);
 });
+
+t.test('clearFor: receding water steps down one band at a time, each clearFor after it left the band', async (t) => {
+  const h = harness([depth({ clear: { hysteresis: 0, clearFor: '10m' } })]);
+  t.same(brief(h.read('d1', 'depth_cm', 0, 55).transitions), ['depth/d1 0→4 @0']);
+  // Drains 55 → 0 within four minutes: below red at 60 s, orange at 120, yellow at 180, blue at 240.
+  for (const [at, v] of [[60, 45], [120, 30], [180, 20], [240, 0]] as const) t.same(brief(h.read('d1', 'depth_cm', at, v).transitions), [], `nothing yet at ${at}s`);
+  t.same(brief(h.advance(1000).transitions), ['depth/d1 4→3 @660', 'depth/d1 3→2 @720', 'depth/d1 2→1 @780', 'depth/d1 1→0 @840'], 'the highest grade seen in the last clearFor');
+});
+
+t.test('clearFor: a rise back into a band restarts only that band’s run', async (t) => {
+  const h = harness([depth({ clear: { hysteresis: 0, clearFor: '10m' } })]);
+  h.read('d1', 'depth_cm', 0, 55);
+  h.read('d1', 'depth_cm', 60, 20); // below red, orange, yellow
+  h.read('d1', 'depth_cm', 300, 30); // back into yellow: the yellow run restarts, red's and orange's go on
+  t.same(brief(h.advance(660).transitions), ['depth/d1 4→2 @660'], 'red and orange runs both lasted 10m at 660: down to yellow');
+  t.same(brief(h.advance(2000).transitions), [], 'stays yellow while the value is in the yellow band');
+});

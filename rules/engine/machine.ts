@@ -5,8 +5,11 @@
  *   which raise ≥ g (reset when raise < g). The grade becomes the highest g whose run has lasted
  *   for(g) (the grade's `for`, else the rule's). A run still short of for(g) sets a timer at
  *   since[g] + for(g); when it fires, the change takes effect at that instant.
- * - Down / clear: while hold < c, `down` is the start of that run (reset when hold ≥ c); once it
- *   has lasted clearFor, c becomes hold (a downgrade, or a clear at 0).
+ * - Down / clear, one grade at a time: for each grade g ≤ c, `down[g]` is the start of the
+ *   continuous run in which hold < g (reset when hold ≥ g). The grade comes down to g − 1 for
+ *   the lowest g whose run has lasted clearFor: the new grade is the highest hold level seen in
+ *   the last clearFor. Water receding from red steps down through orange, yellow and blue,
+ *   each `clearFor` after the value left that band, rather than jumping from red to clear.
  * - Outside the rule's schedule no run toward a higher grade is kept (they restart when the
  *   schedule is active again); coming down is always allowed.
  *
@@ -16,8 +19,8 @@ export interface MachineState {
   c: number;
   /** since[g] for g = 1..4, NaN when no run; null until first needed (most states never raise). */
   since: number[] | null;
-  /** Start of the run below the current grade, NaN when none. */
-  down: number;
+  /** down[g] for g = 1..4: start of the run with hold < g, NaN when none; null while never below. */
+  down: number[] | null;
 }
 
 export interface Timing {
@@ -30,16 +33,25 @@ export interface Timing {
 export function step(s: MachineState, t: number, raise: number, hold: number, active: boolean, timing: Timing): number {
   const c = s.c;
   if (hold < c) {
-    if (s.down !== s.down) s.down = t;
-    if (t - s.down >= timing.clearForMs) {
-      s.c = hold;
-      s.down = NaN;
-      if (s.since) s.since.fill(NaN);
-      return hold;
+    const down = (s.down ??= [NaN, NaN, NaN, NaN, NaN]);
+    let next = c;
+    for (let g = 1; g <= 4; g++) {
+      if (g <= hold || g > c) {
+        down[g] = NaN;
+        continue;
+      }
+      let start = down[g] as number;
+      if (start !== start) start = down[g] = t;
+      // Runs for higher grades started no later, so the lowest expired run sets the new grade.
+      if (next === c && t - start >= timing.clearForMs) next = g - 1;
     }
-    return -1;
+    if (next === c) return -1;
+    s.c = next;
+    for (let g = next + 1; g <= 4; g++) down[g] = NaN;
+    if (s.since) s.since.fill(NaN);
+    return next;
   }
-  s.down = NaN;
+  if (s.down) s.down.fill(NaN);
   if (raise <= c || !active) {
     if (s.since) resetRuns(s.since, active ? raise : 0, c);
     return -1;
@@ -67,7 +79,13 @@ function resetRuns(since: number[], raise: number, c: number): void {
 /** The next instant a pending `for` or `clearFor` runs out, or Infinity. */
 export function machineDue(s: MachineState, timing: Timing): number {
   let due = Infinity;
-  if (s.down === s.down) due = s.down + timing.clearForMs;
+  const down = s.down;
+  if (down) {
+    for (let g = 1; g <= s.c; g++) {
+      const start = down[g] as number;
+      if (start === start && start + timing.clearForMs < due) due = start + timing.clearForMs;
+    }
+  }
   const since = s.since;
   if (since) {
     for (let g = s.c + 1; g <= 4; g++) {
@@ -83,5 +101,10 @@ export function machineDue(s: MachineState, timing: Timing): number {
 
 /** Whether the machine holds anything beyond "no warning, nothing pending". */
 export function machineIdle(s: MachineState): boolean {
-  return s.c === 0 && s.down !== s.down && (s.since === null || s.since.every((x) => x !== x));
+  return s.c === 0 && !machineGoingDown(s) && (s.since === null || s.since.every((x) => x !== x));
+}
+
+/** Whether a run toward a lower grade is under way. */
+export function machineGoingDown(s: MachineState): boolean {
+  return s.down !== null && s.down.some((x) => x === x);
 }

@@ -8,7 +8,7 @@ import type { BlockDevice, BlockState, DeviceState, Member } from './subjects.js
 interface MachineJson {
   c: number;
   since: Array<number | null> | null;
-  down: number | null;
+  down: Array<number | null> | null;
   t: number | null;
 }
 
@@ -16,7 +16,7 @@ const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
 const copy = <T>(x: T): T => structuredClone(x);
 
 function machineJson(s: DeviceState | BlockState): MachineJson {
-  return { c: s.c, since: s.since ? s.since.map(num) : null, down: num(s.down), t: num(s.lastT) };
+  return { c: s.c, since: s.since ? s.since.map(num) : null, down: s.down ? s.down.map(num) : null, t: num(s.lastT) };
 }
 
 export function deviceJson(s: DeviceState): unknown {
@@ -37,11 +37,12 @@ const isKeys = (x: unknown, slots: number): x is number[] => Array.isArray(x) &&
 function restoreMachine(s: DeviceState | BlockState, j: Record<string, unknown>): boolean {
   const { c, since, down, t } = j;
   if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c > 4) return false;
-  if (!isNumOrNull(down) || !isNumOrNull(t)) return false;
+  if (!isNumOrNull(t)) return false;
+  if (down !== null && !(Array.isArray(down) && down.length === 5 && down.every(isNumOrNull))) return false;
   if (since !== null && !(Array.isArray(since) && since.length === 5 && since.every(isNumOrNull))) return false;
   s.c = c;
   s.since = since === null ? null : since.map((x) => (x === null ? NaN : x));
-  s.down = down === null ? NaN : down;
+  s.down = down === null ? null : down.map((x) => (x === null ? NaN : x));
   s.lastT = t === null ? -Infinity : t;
   return true;
 }

@@ -11,7 +11,7 @@ import type { Timed } from './timers.js';
 abstract class SubjectState implements MachineState, Timed {
   c = 0;
   since: number[] | null = null;
-  down = NaN;
+  down: number[] | null = null;
   /** The state's clock: the last instant it stepped. Its time never goes back. */
   lastT = -Infinity;
   due = Infinity;
