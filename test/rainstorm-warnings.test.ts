@@ -6,6 +6,7 @@
  */
 import t from 'tap';
 import { pino } from 'pino';
+import mqtt from 'mqtt';
 import { ScaledClock } from '../gateway/core/clock.js';
 import { sseClient } from '../gateway/events/test-helpers.js';
 import { startTown } from '../simulators/sensors/town.js';
@@ -29,6 +30,13 @@ t.test('rainstorm: the waterlogging warning climbs from blue to red and comes ba
   const sse = await sseClient(`${gw.urls.http}/api/v1/events/stream?types=warning.*`, { authorization: `Bearer ${ADMIN}` });
   t.teardown(() => sse.close());
   t.equal(sse.status, 200, 'SSE stream open');
+  // The district centre's view over MQTT: a read-only subscriber with an API key.
+  const key = await gw.api('POST', '/api-keys', { body: { name: 'district centre', role: 'district' } });
+  const sub = await mqtt.connectAsync(gw.urls.mqtt, { username: 'apikey', password: key.body.key, reconnectPeriod: 0 });
+  t.teardown(() => sub.endAsync());
+  const onMqtt: Array<{ topic: string; body: { warning?: { id: string } } }> = [];
+  sub.on('message', (topic, payload) => onMqtt.push({ topic, body: JSON.parse(payload.toString()) as { warning?: { id: string } } }));
+  await sub.subscribeAsync('cityops/v1/warnings/#', { qos: 1 });
 
   const town = await startTown({
     httpUrl: gw.urls.http, mqttUrl: gw.urls.mqtt, adminToken: ADMIN, devicesPerKind: 1, intervalMs: 30_000,
@@ -68,6 +76,8 @@ t.test('rainstorm: the waterlogging warning climbs from blue to red and comes ba
   t.equal(events[0], 'warning.raised', 'SSE: raised first');
   t.equal(events[events.length - 1], 'warning.cleared', 'SSE: cleared last');
   t.equal(events.filter((e) => e === 'warning.updated').length, 6, 'SSE: every grade change in between (3 up, 3 down)');
+  const topics = onMqtt.filter((m) => m.topic.endsWith('/waterlogging')).map((m) => m.topic.split('/')[3]);
+  t.same([...new Set(topics)].sort(), ['blue', 'orange', 'red', 'yellow'], 'MQTT: the district subscriber got the warning on every grade topic');
   const ids = mine().map((m) => Number(m.id));
   t.same(ids, [...ids].sort((a, b) => a - b), 'SSE ids increase (resumable with Last-Event-ID)');
 });

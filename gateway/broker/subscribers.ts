@@ -8,7 +8,7 @@ export function subscriberTopics(role: Role): string[] {
   switch (role) {
     case 'admin':
     case 'ops':
-      return ['cityops/v1/warnings/#', 'cityops/v1/cases/#', 'cityops/v1/devices/+/status'];
+      return ['cityops/v1/warnings/#', 'cityops/v1/cases/#', 'cityops/v1/notifications/#', 'cityops/v1/devices/+/status'];
     case 'district':
       return ['cityops/v1/warnings/#', 'cityops/v1/cases/#'];
     case 'viewer':

@@ -22,6 +22,7 @@ void t.test('warning topics', async (t) => {
   t.throws(() => warningTopic('red', '+'), TypeError);
   t.ok(isPlatformTopic('cityops/v1/warnings/red/gas'));
   t.ok(isPlatformTopic('cityops/v1/cases/c1'));
+  t.ok(isPlatformTopic('cityops/v1/notifications/red'));
   t.notOk(isPlatformTopic('cityops/v1/devices/dev-1/up'));
 });
 

@@ -8,6 +8,8 @@ export const TOPIC_ROOT = 'cityops/v1';
 export const DEVICE_PREFIX = `${TOPIC_ROOT}/devices/`;
 export const WARNING_PREFIX = `${TOPIC_ROOT}/warnings/`;
 export const CASE_PREFIX = `${TOPIC_ROOT}/cases/`;
+/** Notifier `mqtt` channels publish here by default (gateway/outbox/channels/mqtt.ts). */
+export const NOTIFICATION_PREFIX = `${TOPIC_ROOT}/notifications/`;
 
 /** What a device may publish (`up`, `event`, `status`) and what it receives (`down`). */
 export const deviceSuffixes = ['up', 'event', 'status', 'down'] as const;
@@ -94,7 +96,7 @@ export function parseWarningTopic(topic: string): { grade: WarningGrade; kind: s
 
 /** Topics only the gateway writes: never writable by a device or a subscriber. */
 export function isPlatformTopic(topic: string): boolean {
-  return topic.startsWith(WARNING_PREFIX) || topic.startsWith(CASE_PREFIX);
+  return topic.startsWith(WARNING_PREFIX) || topic.startsWith(CASE_PREFIX) || topic.startsWith(NOTIFICATION_PREFIX);
 }
 
 export function statusPayload(status: 'online' | 'offline', atMs: number, reason?: string): Buffer {
