@@ -126,3 +126,28 @@ t.test('the replay path refuses to confirm once stopped', async (t) => {
   const fx = await rulesFixture(t);
   await stopped(t, fx);
 });
+
+t.test('a warning change commits at once; states that only moved on wait for the states cadence or the drain', async (t) => {
+  const fx = await rulesFixture(t);
+  await fx.store.importSet({ rules: [depthRule({ id: 'wl-depth', for: '0s' })] }, who);
+  const rt = fx.runtime();
+  await rt.start();
+  const saved = async () => (await fx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM rule_states')).rows[0]?.n;
+  const settle = () => new Promise((r) => setTimeout(r, 50));
+
+  rt.onAccepted([depth('wl-2', T0 + 1000, 3)]); // nothing to raise: wl-2's state only moved on
+  fx.clock.advance(100);
+  await settle();
+  t.equal(await saved(), 0, 'a state without a warning change is not written at once');
+
+  rt.onAccepted([depth('wl-1', T0 + 2000, 30)]); // yellow at once (for: 0s)
+  fx.clock.advance(0);
+  await settle();
+  t.same(await fx.transitions(), ['wl-depth/wl-1 0→2 @2s'], 'the warning change is committed without waiting');
+  const rows = await fx.db.query<{ subject_key: string }>('SELECT subject_key FROM rule_states');
+  t.same(rows.rows.map((r) => r.subject_key), ['wl-1'], 'with the state that produced it, and only that one');
+
+  fx.clock.advance(500);
+  await settle();
+  t.equal(await saved(), 2, 'the other state follows on the states cadence (or when the drain waits for it)');
+});

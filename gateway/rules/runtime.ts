@@ -89,6 +89,7 @@ class Runtime implements RulesRuntime {
   private waiters: Waiter[] = [];
   private flushing: Promise<void> | undefined;
   private flushTimer: ClockTimer | undefined;
+  private flushTimerUrgent = false;
   private tickTimer: ClockTimer | undefined;
   private failures = 0;
   private counts = { flushes: 0, flushFailures: 0, lastFlushAtMs: null as number | null };
@@ -134,7 +135,7 @@ class Runtime implements RulesRuntime {
     if (this.flushTimer) this.o.clock.clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     await this.flushing;
-    if (this.collected > this.committed) await this.runFlush();
+    if (this.collected > this.committed) await this.runFlush(true);
     const left = this.waiters.splice(0);
     for (const w of left) w.reject(new GatewayError('GW_ERR_NOT_READY', 'the rules runtime stopped before committing; the spool replays these readings at the next start'));
   }
@@ -169,7 +170,7 @@ class Runtime implements RulesRuntime {
     const gen = this.collected;
     if (this.committed >= gen) return Promise.resolve();
     const p = new Promise<void>((resolve, reject) => this.waiters.push({ gen, resolve, reject }));
-    if (!this.flushing) void this.runFlush();
+    if (!this.flushing) void this.runFlush(true);
     return p;
   }
 
@@ -223,31 +224,45 @@ class Runtime implements RulesRuntime {
     this.tickTimer.unref?.();
   }
 
-  private scheduleFlush(delayMs = this.o.config.rules.flushMs): void {
-    if (this.flushTimer || this.flushing || this.stopped) return;
+  /**
+   * Transitions (and the states that made them) commit within `rules.flushMs`: that is the
+   * PUBLISH → warning latency. States that only moved on (a new reading, nothing raised) wait
+   * for the next full flush, `rules.statesFlushMs` later or when the drain waits for them: under
+   * load, writing every device's state with every warning would put the warning behind them.
+   */
+  private scheduleFlush(delayMs?: number): void {
+    if (this.flushing || this.stopped) return;
+    const urgent = this.pendingTransitions.length + this.pendingNotices.length + this.pendingEvents.length + this.pendingDeletes.size > 0;
+    if (this.flushTimer) {
+      // A warning change does not wait behind the states' slower cadence.
+      if (!urgent || this.flushTimerUrgent || delayMs !== undefined) return;
+      this.o.clock.clearTimeout(this.flushTimer);
+    }
+    this.flushTimerUrgent = urgent;
+    const delay = delayMs ?? (urgent ? this.o.config.rules.flushMs : this.o.config.rules.statesFlushMs);
     this.flushTimer = this.o.clock.setTimeout(() => {
       this.flushTimer = undefined;
-      void this.runFlush();
-    }, delayMs);
+      void this.runFlush(!urgent);
+    }, delay);
   }
 
-  private runFlush(): Promise<void> {
+  private runFlush(full: boolean): Promise<void> {
     if (this.flushing) return this.flushing;
     if (this.flushTimer) {
       this.o.clock.clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }
-    this.flushing = this.flushOnce().finally(() => {
+    this.flushing = this.flushOnce(full).finally(() => {
       this.flushing = undefined;
-      if (this.collected <= this.committed) return;
+      if (this.collected <= this.committed && this.retryStates.size === 0) return;
       if (this.failures > 0) this.scheduleFlush(Math.min(5000, 50 * 2 ** Math.min(this.failures, 7)));
-      else if (this.waiters.length > 0) void this.runFlush();
+      else if (this.waiters.length > 0) void this.runFlush(true);
       else this.scheduleFlush();
     });
     return this.flushing;
   }
 
-  private async flushOnce(): Promise<void> {
+  private async flushOnce(full: boolean): Promise<void> {
     const gen = this.collected;
     const transitions = this.pendingTransitions;
     const notices = this.pendingNotices;
@@ -258,8 +273,8 @@ class Runtime implements RulesRuntime {
     this.pendingEvents = [];
     this.pendingDeletes.clear();
     for (const s of this.engine.exportStates()) this.retryStates.set(`${s.ruleId}\u0000${s.subjectKey}`, s);
-    const states = [...this.retryStates.values()];
-    this.retryStates.clear();
+    const states = full ? [...this.retryStates.values()] : this.takeStatesOf(transitions);
+    if (full) this.retryStates.clear();
     const retired = this.retired;
     this.retired = new Map();
     const now = this.o.clock.now();
@@ -292,7 +307,8 @@ class Runtime implements RulesRuntime {
     }
     if (this.failures > 0) this.log.info({ attempts: this.failures + 1 }, 'saving rule states and warnings recovered');
     this.failures = 0;
-    this.committed = Math.max(this.committed, gen);
+    // A partial flush leaves states behind: what waits for `gen` waits for the full one.
+    if (full || this.retryStates.size === 0) this.committed = Math.max(this.committed, gen);
     this.counts.flushes++;
     this.counts.lastFlushAtMs = now;
     const still: Waiter[] = [];
@@ -301,5 +317,18 @@ class Runtime implements RulesRuntime {
       else still.push(w);
     }
     this.waiters = still;
+  }
+
+  /** The pending states of the subjects these transitions are about (removed from the pending map). */
+  private takeStatesOf(transitions: readonly Transition[]): Array<ReturnType<RuleEngine['exportStates']>[number]> {
+    const out: Array<ReturnType<RuleEngine['exportStates']>[number]> = [];
+    for (const t of transitions) {
+      const key = `${t.ruleId}\u0000${t.fingerprint.slice(t.ruleId.length + 1)}`;
+      const st = this.retryStates.get(key);
+      if (st === undefined) continue;
+      this.retryStates.delete(key);
+      out.push(st);
+    }
+    return out;
   }
 }
