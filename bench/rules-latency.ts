@@ -164,7 +164,9 @@ export async function benchLatency(opts: LatencyOptions = {}): Promise<LatencyRe
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  benchLatency({ log: (s) => void process.stderr.write(`${s}\n`) }).then(
+  const i = process.argv.indexOf('--probes');
+  const probes = i >= 0 ? Number(process.argv[i + 1]) : undefined;
+  benchLatency({ log: (s) => void process.stderr.write(`${s}\n`), ...(probes !== undefined && Number.isInteger(probes) && probes > 0 ? { probes } : {}) }).then(
     (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
     (e: Error) => {
       process.stderr.write(`${e.stack ?? e.message}\n`);
