@@ -1,10 +1,8 @@
 /** `cityops rules backtest` end to end: the real command against a real PostgreSQL. */
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { FakeClock } from '../../gateway/core/clock.js';
 import { adapterLookup } from '../../gateway/adapters/lookup.js';
@@ -16,27 +14,10 @@ import { depth, depthRule, T0, who } from '../../gateway/rules/testing.js';
 import { migrate } from '../../gateway/storage/migrate.js';
 import { openPg } from '../../gateway/storage/pg-driver.js';
 import { freshDatabase, stopSharedPostgres } from '../../test/helpers/postgres.js';
+import { cityops } from './test-support.js';
 
 t.teardown(stopSharedPostgres);
-const root = fileURLToPath(new URL('../../', import.meta.url));
-
-function cityops(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const e = { ...process.env, ...env };
-    delete e.CITYOPS_CONFIG;
-    const child = spawn(process.execPath, [join(root, 'bin/cityops.js'), 'rules', 'backtest', ...args], { cwd: root, env: e });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
+const backtest = (args: string[], env: Record<string, string>) => cityops(['rules', 'backtest', ...args], env);
 
 t.test('backtests a stored rule and a rule file against the configured database', async (t) => {
   const fresh = await freshDatabase();
@@ -57,7 +38,7 @@ t.test('backtests a stored rule and a rule file against the configured database'
   const env = { DATABASE_URL: fresh.url, CITYOPS_DATA_DIR: dir, CITYOPS_LOG_LEVEL: 'warn' };
   const range = ['--from', new Date(T0).toISOString(), '--to', new Date(T0 + 3600_000).toISOString()];
 
-  const stored = await cityops(['wl-depth', ...range], env);
+  const stored = await backtest(['wl-depth', ...range], env);
   t.equal(stored.code, 0, stored.err);
   const [summary, ...json] = stored.out.split('\n');
   t.match(summary, /^1 warning \(peak: 1 red\); against the compared version: no difference$/);
@@ -67,14 +48,14 @@ t.test('backtests a stored rule and a rule file against the configured database'
 
   const file = join(dir, 'candidate.yaml');
   writeFileSync(file, JSON.stringify({ rules: [depthRule({ id: 'wl-depth', grades: { red: { for: '0s' } }, condition: { type: 'threshold', metric: 'depth_cm', direction: 'above', thresholds: { red: 40 } } })] }));
-  const draft = await cityops([file, ...range, '--devices', 'wl-1'], env);
+  const draft = await backtest([file, ...range, '--devices', 'wl-1'], env);
   t.equal(draft.code, 0, draft.err);
   t.match(draft.out.split('\n')[0], /^1 warning \(peak: 1 red\); against the compared version: no difference$/);
 
-  const bad = await cityops(['wl-depth', '--from', 'yesterday'], env);
+  const bad = await backtest(['wl-depth', '--from', 'yesterday'], env);
   t.equal(bad.code, 2);
   t.match(bad.err, /--from and --to/);
-  const missing = await cityops(['no-such-rule', ...range], env);
+  const missing = await backtest(['no-such-rule', ...range], env);
   t.equal(missing.code, 1);
   t.match(missing.err, /neither a file nor a stored rule/);
 });
