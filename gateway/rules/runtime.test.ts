@@ -151,3 +151,14 @@ t.test('a warning change commits at once; states that only moved on wait for the
   await settle();
   t.equal(await saved(), 2, 'the other state follows on the states cadence (or when the drain waits for it)');
 });
+
+t.test('a full flush writes states in chunks; the drain waits until its readings’ states are all written', async (t) => {
+  const fx = await rulesFixture(t, [{ id: 'wl-1' }, { id: 'wl-2' }, { id: 'wl-3' }]);
+  await fx.store.importSet({ rules: [depthRule({ id: 'wl-depth' })] }, who);
+  const rt = fx.runtime({ stateChunk: 1 });
+  await rt.start();
+  const rows = ['wl-1', 'wl-2', 'wl-3'].map((id) => depth(id, T0 + 1000, 3));
+  await rt.sink(databaseSink(fx.db)).write(rows, []);
+  const saved = await fx.db.query<{ subject_key: string }>('SELECT subject_key FROM rule_states ORDER BY subject_key');
+  t.same(saved.rows.map((r) => r.subject_key), ['wl-1', 'wl-2', 'wl-3'], 'three one-state transactions, all committed before the write returned');
+});

@@ -9,7 +9,7 @@ import type { ReadingRow } from '../ingest/record.js';
 import type { GatewayMetrics } from '../metrics/registry.js';
 import type { Db } from '../storage/db.js';
 import type { WarningService } from '../warnings/types.js';
-import type { EngineNotice, RuleEngine, StepResult, Transition, VersionedRule } from '../../rules/engine/types.js';
+import type { EngineNotice, PersistedState, RuleEngine, StepResult, Transition, VersionedRule } from '../../rules/engine/types.js';
 import { createEngine } from '../../rules/engine/index.js';
 import type { RuleStore } from './store.js';
 import { loadStates, saveStates } from './states.js';
@@ -25,6 +25,8 @@ export interface RulesRuntimeOptions {
   warnings: WarningService & { tick?(nowMs: number): Promise<void> };
   store: RuleStore;
   config: Pick<Config, 'rules'>;
+  /** States per transaction in a full flush (tests use small ones). */
+  stateChunk?: number;
   /** The set seeded on first start when `rules.seedDefaults` (`{ rules: [...] }`); the service passes the defaults. */
   defaults?: () => unknown;
 }
@@ -57,6 +59,9 @@ export interface RuntimeStats {
   lastFlushAtMs: number | null;
 }
 
+/** States per transaction in a full flush (one upsert statement). */
+const STATE_CHUNK = 500;
+
 export function createRulesRuntime(o: RulesRuntimeOptions): RulesRuntime {
   return new Runtime(o);
 }
@@ -83,7 +88,12 @@ class Runtime implements RulesRuntime {
   private pendingNotices: EngineNotice[] = [];
   private pendingEvents: NewEvent[] = [];
   private pendingDeletes = new Set<string>();
-  private retryStates = new Map<string, ReturnType<RuleEngine['exportStates']>[number]>();
+  /**
+   * States exported from the engine and not yet written, oldest first (a re-export keeps the
+   * entry's place and the generation it was first exported at): what a waiter for generation g
+   * needs written is every entry with gen ≤ g.
+   */
+  private retryStates = new Map<string, { state: PersistedState; gen: number }>();
   private collected = 0;
   private committed = 0;
   private waiters: Waiter[] = [];
@@ -135,7 +145,7 @@ class Runtime implements RulesRuntime {
     if (this.flushTimer) this.o.clock.clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     await this.flushing;
-    if (this.collected > this.committed) await this.runFlush(true);
+    if (this.collected > this.committed) await this.flushed();
     const left = this.waiters.splice(0);
     for (const w of left) w.reject(new GatewayError('GW_ERR_NOT_READY', 'the rules runtime stopped before committing; the spool replays these readings at the next start'));
   }
@@ -272,9 +282,14 @@ class Runtime implements RulesRuntime {
     this.pendingNotices = [];
     this.pendingEvents = [];
     this.pendingDeletes.clear();
-    for (const s of this.engine.exportStates()) this.retryStates.set(`${s.ruleId}\u0000${s.subjectKey}`, s);
-    const states = full ? [...this.retryStates.values()] : this.takeStatesOf(transitions);
-    if (full) this.retryStates.clear();
+    for (const s of this.engine.exportStates()) {
+      const key = `${s.ruleId}\u0000${s.subjectKey}`;
+      this.retryStates.set(key, { state: s, gen: this.retryStates.get(key)?.gen ?? gen });
+    }
+    // A full flush writes the oldest states in bounded chunks, so a warning change never waits
+    // behind one long transaction; waiters loop until their generation is written.
+    const taken = full ? this.takeOldest(this.o.stateChunk ?? STATE_CHUNK) : this.takeStatesOf(transitions);
+    const states = taken.map(([, e]) => e.state);
     const retired = this.retired;
     this.retired = new Map();
     const now = this.o.clock.now();
@@ -295,10 +310,7 @@ class Runtime implements RulesRuntime {
       this.pendingNotices = notices.concat(this.pendingNotices);
       this.pendingEvents = events.concat(this.pendingEvents);
       for (const d of deletes) this.pendingDeletes.add(d);
-      for (const s of states) {
-        const k = `${s.ruleId}\u0000${s.subjectKey}`;
-        if (!this.retryStates.has(k)) this.retryStates.set(k, s);
-      }
+      for (const [k, e] of taken) if (!this.retryStates.has(k)) this.retryStates.set(k, e);
       for (const [id, r] of retired) if (!this.retired.has(id)) this.retired.set(id, r);
       this.failures++;
       this.counts.flushFailures++;
@@ -307,8 +319,8 @@ class Runtime implements RulesRuntime {
     }
     if (this.failures > 0) this.log.info({ attempts: this.failures + 1 }, 'saving rule states and warnings recovered');
     this.failures = 0;
-    // A partial flush leaves states behind: what waits for `gen` waits for the full one.
-    if (full || this.retryStates.size === 0) this.committed = Math.max(this.committed, gen);
+    // Transitions up to `gen` are in; states only up to just before the oldest left unwritten.
+    this.committed = Math.max(this.committed, Math.min(gen, this.oldestUnwritten() - 1));
     this.counts.flushes++;
     this.counts.lastFlushAtMs = now;
     const still: Waiter[] = [];
@@ -320,15 +332,31 @@ class Runtime implements RulesRuntime {
   }
 
   /** The pending states of the subjects these transitions are about (removed from the pending map). */
-  private takeStatesOf(transitions: readonly Transition[]): Array<ReturnType<RuleEngine['exportStates']>[number]> {
-    const out: Array<ReturnType<RuleEngine['exportStates']>[number]> = [];
+  private takeStatesOf(transitions: readonly Transition[]): Array<[string, { state: PersistedState; gen: number }]> {
+    const out: Array<[string, { state: PersistedState; gen: number }]> = [];
     for (const t of transitions) {
       const key = `${t.ruleId}\u0000${t.fingerprint.slice(t.ruleId.length + 1)}`;
-      const st = this.retryStates.get(key);
-      if (st === undefined) continue;
+      const e = this.retryStates.get(key);
+      if (e === undefined) continue;
       this.retryStates.delete(key);
-      out.push(st);
+      out.push([key, e]);
     }
     return out;
+  }
+
+  private takeOldest(n: number): Array<[string, { state: PersistedState; gen: number }]> {
+    const out: Array<[string, { state: PersistedState; gen: number }]> = [];
+    for (const entry of this.retryStates) {
+      if (out.length >= n) break;
+      out.push(entry);
+    }
+    for (const [k] of out) this.retryStates.delete(k);
+    return out;
+  }
+
+  private oldestUnwritten(): number {
+    let oldest = Infinity;
+    for (const e of this.retryStates.values()) if (e.gen < oldest) oldest = e.gen;
+    return oldest;
   }
 }

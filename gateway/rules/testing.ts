@@ -29,7 +29,7 @@ export interface RulesFixture {
   store: RuleStore;
   feed: EventFeed;
   warnings: WarningService & { notices: EngineNotice[] };
-  runtime(): RulesRuntime;
+  runtime(opts?: { stateChunk?: number }): RulesRuntime;
   /** Committed transitions, in commit order: `fingerprint from→to @ seconds after T0`. */
   transitions(): Promise<string[]>;
 }
@@ -58,8 +58,8 @@ export async function rulesFixture(t: Test, devices: Array<{ id: string; block?:
     store,
     feed,
     warnings,
-    runtime() {
-      const r = createRulesRuntime({ db, clock, logger, registry, feed, warnings, store, config: { rules: { ...config.rules, seedDefaults: false } } });
+    runtime(opts = {}) {
+      const r = createRulesRuntime({ db, clock, logger, registry, feed, warnings, store, config: { rules: { ...config.rules, seedDefaults: false } }, ...opts });
       runtimes.push(r);
       return r;
     },
