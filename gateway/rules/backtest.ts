@@ -1,7 +1,7 @@
 import type { Db } from '../storage/db.js';
 import { grades, gradeLevel, gradeOf, type Grade, type Rule } from '../../rules/schema.js';
 import type { DeviceContext, StepResult, Transition, VersionedRule } from '../../rules/engine/types.js';
-import { createEngine } from '../../rules/engine/index.js';
+import { createEngine, metricsReadBy } from '../../rules/engine/index.js';
 import { lastSeenBefore, streamReadings } from './backtest-stream.js';
 
 /**
@@ -96,7 +96,8 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   for (const { engine } of runs) for (const id of ids) engine.watch(id, seen.get(id) ?? o.fromMs);
 
   let done = 0;
-  for await (const page of streamReadings({ db: o.db, deviceIds: ids, fromMs: o.fromMs, toMs: o.toMs, ...(o.pageRows !== undefined ? { pageRows: o.pageRows } : {}) })) {
+  const metrics = metricsReadBy(ruleSet);
+  for await (const page of streamReadings({ db: o.db, deviceIds: ids, metrics, fromMs: o.fromMs, toMs: o.toMs, ...(o.pageRows !== undefined ? { pageRows: o.pageRows } : {}) })) {
     const rs = page.readings;
     if (rs.length > 0) {
       const nowMs = Math.floor((rs[rs.length - 1]?.timeUs ?? 0) / 1000);
@@ -207,6 +208,7 @@ function passesFilters(d: DeviceContext, o: Pick<BacktestOptions, 'deviceIds' | 
   if (o.blocks && o.blocks.length > 0 && !o.blocks.some((b) => d.blockCode.startsWith(b))) return false;
   return true;
 }
+
 
 /** Narrows the stream to devices some rule can see; the engine applies the scope itself too. */
 function matchesScope(rule: Rule, d: DeviceContext): boolean {

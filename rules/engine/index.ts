@@ -1,10 +1,10 @@
 import { formatDuration } from '../duration.js';
-import type { GradeLevel } from '../schema.js';
+import type { GradeLevel, Rule } from '../schema.js';
 import { compileRule, type CompiledRule } from './compile.js';
 import type { Levels } from './conditions/index.js';
 import { ruleHash } from './hash.js';
 import { blockLevel, blockReason, counted, nextAgeOut } from './kofn.js';
-import { machineDue, machineGoingDown, step } from './machine.js';
+import { machineDue, machinePending, step } from './machine.js';
 import { blockJson, deviceJson, restoreBlock, restoreDevice } from './persist.js';
 import { RuleIndex, sameContext, type DeviceEntry } from './profiles.js';
 import { BlockState, DeviceState, Member, takeKey, type AnyState } from './subjects.js';
@@ -297,7 +297,8 @@ class Engine implements RuleEngine {
       this.markActive(st);
     }
     // The common case, nothing pending and no timer set, needs no rescheduling.
-    if (to >= 0 || st.since !== null || machineGoingDown(st) || st.due !== Infinity || rule.cond.timed || !active) this.reschedule(st, raise, active);
+    // (With none of these, reschedule() would find nothing due and change nothing.)
+    if (to >= 0 || st.due !== Infinity || rule.cond.timed || !active || machinePending(st)) this.reschedule(st, raise, active);
     this.touch(st);
   }
 
@@ -510,4 +511,25 @@ function persisted(st: AnyState): PersistedState {
     partition: st.partition,
     state: st instanceof BlockState ? blockJson(st) : deviceJson(st),
   };
+}
+
+/**
+ * The metrics the rules read, or null when one reads every metric (no_data without a metric).
+ * Readings of other metrics would touch no state: leaving them out changes no transition (a
+ * timer fires at its due instant whichever later reading runs it, or at the end).
+ */
+export function metricsReadBy(rules: readonly Rule[]): string[] | null {
+  const out = new Set<string>();
+  for (const rule of rules) {
+    if (rule.enabled === false) continue;
+    let cond;
+    try {
+      cond = compileRule(rule, 0, '').cond;
+    } catch {
+      continue; // the engine disables it: it reads nothing
+    }
+    if (cond.anyMetric) return null;
+    for (const m of cond.metrics) out.add(m);
+  }
+  return [...out];
 }

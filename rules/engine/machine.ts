@@ -48,10 +48,10 @@ export function step(s: MachineState, t: number, raise: number, hold: number, ac
     if (next === c) return -1;
     s.c = next;
     for (let g = next + 1; g <= 4; g++) down[g] = NaN;
-    if (s.since) s.since.fill(NaN);
+    if (s.since) clearRuns(s.since);
     return next;
   }
-  if (s.down) s.down.fill(NaN);
+  if (s.down) clearRuns(s.down);
   if (raise <= c || !active) {
     if (s.since) resetRuns(s.since, active ? raise : 0, c);
     return -1;
@@ -69,6 +69,18 @@ export function step(s: MachineState, t: number, raise: number, hold: number, ac
   s.c = best;
   for (let g = 1; g <= best; g++) since[g] = NaN;
   return best;
+}
+
+/** A plain loop: Array.prototype.fill costs more than the rest of a step (it runs on every reading). */
+function clearRuns(runs: number[]): void {
+  for (let g = 1; g <= 4; g++) runs[g] = NaN;
+}
+
+/** Whether any run (g = 1..4) is under way. */
+function anyRun(runs: number[] | null): boolean {
+  if (runs === null) return false;
+  for (let g = 1; g <= 4; g++) if (runs[g] === runs[g]) return true;
+  return false;
 }
 
 /** Keeps only the runs still alive: g > c with raise ≥ g. */
@@ -101,10 +113,10 @@ export function machineDue(s: MachineState, timing: Timing): number {
 
 /** Whether the machine holds anything beyond "no warning, nothing pending". */
 export function machineIdle(s: MachineState): boolean {
-  return s.c === 0 && !machineGoingDown(s) && (s.since === null || s.since.every((x) => x !== x));
+  return s.c === 0 && !anyRun(s.down) && !anyRun(s.since);
 }
 
-/** Whether a run toward a lower grade is under way. */
-export function machineGoingDown(s: MachineState): boolean {
-  return s.down !== null && s.down.some((x) => x === x);
+/** Whether a run toward a higher or a lower grade is under way: only then is a `for` or `clearFor` pending. */
+export function machinePending(s: MachineState): boolean {
+  return anyRun(s.since) || anyRun(s.down);
 }

@@ -25,8 +25,11 @@ abstract class SubjectState implements MachineState, Timed {
   abstract get subjectKey(): string;
   abstract get partition(): string;
 
+  private fp: string | undefined;
+
+  /** Cached: the timer heap compares it on every tie. */
   get fingerprint(): string {
-    return `${this.rule.id}/${this.subjectKey}`;
+    return (this.fp ??= `${this.rule.id}/${this.subjectKey}`);
   }
 
   sortKey(): string {
