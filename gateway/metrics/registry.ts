@@ -31,6 +31,12 @@ export interface GatewayMetrics {
   readonly mqttOversizePackets: Counter;
   /** HTTP requests by route pattern (not the raw URL, to bound cardinality). */
   readonly httpRequestSeconds: Histogram<'method' | 'route' | 'status'>;
+  /** One commit of rule states and warnings: `urgent` carries warning changes, `full` the states that only moved on. */
+  readonly rulesFlushSeconds: Histogram<'kind'>;
+  /** (rule, reading) pairs the live engine evaluated. */
+  readonly ruleEvaluations: Counter;
+  /** Warning grade changes the live engine produced, by the grade reached (`none` for a clear). */
+  readonly ruleTransitions: Counter<'to'>;
   /** Stops the event-loop monitor; call when the app instance is discarded. */
   close(): void;
 }
@@ -50,6 +56,9 @@ export const metricNames = {
   mqttOversizePackets: 'cityops_mqtt_oversize_packets_total',
   httpRequestSeconds: 'cityops_http_request_duration_seconds',
   eventLoopLag: 'cityops_event_loop_lag_seconds',
+  rulesFlushSeconds: 'cityops_rules_flush_seconds',
+  ruleEvaluations: 'cityops_rule_evaluations_total',
+  ruleTransitions: 'cityops_rule_transitions_total',
 } as const;
 
 export interface MetricsOptions {
@@ -93,6 +102,15 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
       buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000],
       registers,
     }),
+    rulesFlushSeconds: new Histogram({
+      name: metricNames.rulesFlushSeconds,
+      help: 'Time to commit rule states and warnings, by kind (urgent: with warning changes; full: states only).',
+      labelNames: ['kind'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    ruleEvaluations: new Counter({ name: metricNames.ruleEvaluations, help: '(rule, reading) pairs evaluated by the live rule engine.', registers }),
+    ruleTransitions: new Counter({ name: metricNames.ruleTransitions, help: 'Warning grade changes from the live rule engine, by the grade reached (none = cleared).', labelNames: ['to'] as const, registers }),
     spoolBytes: new Gauge({ name: metricNames.spoolBytes, help: 'Bytes waiting in the on-disk ingest spool.', registers }),
     spoolRecords: new Gauge({ name: metricNames.spoolRecords, help: 'Records waiting in the on-disk ingest spool.', registers }),
     spoolFull: new Gauge({ name: metricNames.spoolFull, help: '1 while the spool is at its quota and new readings are refused, else 0.', registers }),

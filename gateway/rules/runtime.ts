@@ -11,6 +11,7 @@ import type { Db } from '../storage/db.js';
 import type { WarningService } from '../warnings/types.js';
 import type { EngineNotice, PersistedState, RuleEngine, StepResult, Transition, VersionedRule } from '../../rules/engine/types.js';
 import { createEngine } from '../../rules/engine/index.js';
+import { gradeOf } from '../../rules/schema.js';
 import type { RuleStore } from './store.js';
 import { loadStates, saveStates } from './states.js';
 
@@ -212,6 +213,11 @@ class Runtime implements RulesRuntime {
   }
 
   private collect(step: StepResult): void {
+    const m = this.o.metrics;
+    if (m) {
+      m.ruleEvaluations.inc(step.evaluations);
+      for (const t of step.transitions) m.ruleTransitions.inc({ to: gradeOf(t.to) ?? 'none' });
+    }
     for (const t of step.transitions) this.pendingTransitions.push(t);
     for (const n of step.notices) this.pendingNotices.push(n);
     this.collected++;
@@ -296,6 +302,7 @@ class Runtime implements RulesRuntime {
     try {
       if (transitions.length + notices.length + events.length + deletes.length + states.length > 0) {
         const ruleOf = (id: string) => this.rules.get(id) ?? retired.get(id);
+        const timer = this.o.metrics?.rulesFlushSeconds.startTimer({ kind: transitions.length > 0 ? 'urgent' : 'full' });
         await this.o.feed.transaction(async (tx, emit) => {
           if (deletes.length > 0) await tx.query('DELETE FROM rule_states WHERE rule_id = ANY($1::text[])', [deletes]);
           await saveStates(tx, states, now);
@@ -303,6 +310,7 @@ class Runtime implements RulesRuntime {
           for (const n of notices) await this.o.warnings.notice(tx, emit, n, now);
           for (const e of events) await emit(e);
         });
+        timer?.();
       }
     } catch (e) {
       // Nothing committed: everything goes back, ahead of what came in meanwhile.
