@@ -31,6 +31,32 @@ export interface LatencyResult {
   p90Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** The gateway's own view (cityops_rules_flush_seconds): commits with warning changes, and state-only ones. */
+  flushes: { urgent: FlushStats; full: FlushStats };
+}
+
+export interface FlushStats {
+  count: number;
+  meanMs: number;
+  /** Upper bound of the histogram bucket holding the 99th percentile. */
+  p99BucketMs: number;
+}
+
+/** count, mean and the p99 bucket of one label of a Prometheus histogram in text form. */
+export function histogramStats(text: string, name: string, label: string): FlushStats {
+  const buckets: Array<[number, number]> = [];
+  let sum = 0;
+  let count = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || !line.includes(label)) continue;
+    const v = Number(line.slice(line.lastIndexOf(' ') + 1));
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (line.startsWith(`${name}_bucket`) && le !== undefined) buckets.push([le === '+Inf' ? Infinity : Number(le), v]);
+    else if (line.startsWith(`${name}_sum`)) sum = v;
+    else if (line.startsWith(`${name}_count`)) count = v;
+  }
+  const at = buckets.find(([, n]) => n >= count * 0.99)?.[0] ?? Infinity;
+  return { count, meanMs: count > 0 ? (sum / count) * 1000 : 0, p99BucketMs: at * 1000 };
 }
 
 export interface LatencyOptions {
@@ -143,6 +169,11 @@ export async function benchLatency(opts: LatencyOptions = {}): Promise<LatencyRe
       await sleep(20);
       if ((n + 1) % 100 === 0) log(`latency: ${n + 1}/${probes} probes`);
     }
+    const metrics = await (await fetch(`${gw.http}/metrics`)).text();
+    const flushes = {
+      urgent: histogramStats(metrics, 'cityops_rules_flush_seconds', 'kind="urgent"'),
+      full: histogramStats(metrics, 'cityops_rules_flush_seconds', 'kind="full"'),
+    };
     const stopped = await load.request({ type: 'stop' }, 60_000);
     await Promise.all(clients.map((c) => c.endAsync()));
     if (stopped.type !== 'stopped') throw new Error(`load: ${stopped.type}`);
@@ -157,6 +188,7 @@ export async function benchLatency(opts: LatencyOptions = {}): Promise<LatencyRe
       p90Ms: s.p90 / 1000,
       p99Ms: s.p99 / 1000,
       maxMs: s.max / 1000,
+      flushes,
     };
   } finally {
     await cleanup.runAll(log);

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { pino } from 'pino';
+import { FakeClock } from '../core/clock.js';
 import { testConfig, testDb } from '../http/test-support.js';
 import type { Db } from '../storage/db.js';
 import type { CalloutRequest } from './types.js';
@@ -196,4 +197,31 @@ void t.test('exercises say so in the call, and the timer drives ticks on the clo
   clock.advance(1000);
   await duty.stop(); // waits for the tick the timer started
   t.match((await outbox.sent())[2]?.payload, { type: 'callout.reminder', exercise: true });
+});
+
+void t.test('a fault is logged as an error once per step, not at every reminder', async (t) => {
+  const db = await testDb(t);
+  type Line = { level: number; msg: string; step: number; warningId: string };
+  const lines: Line[] = [];
+  const logger = pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l) as Line) });
+  const outbox = await tableOutbox(db, []);
+  const clock = new FakeClock(t0);
+  const feed = await tableFeed(db, clock);
+  const duty = createDuty({ db, clock, logger, outbox, feed, config: testConfig() });
+  const errors = () => lines.filter((l) => l.level >= 50).map((l) => `${l.step} ${l.msg.split(':')[0]}`);
+
+  await start(duty, feed, request({ warningId: 'w-unstaffed', remindEveryMs: M }), t0);
+  for (let m = 1; m <= 4; m++) await duty.tick(t0 + m * M);
+  t.same(errors(), ['0 callout unstaffed'], 'nobody on duty: one error, the reminders at debug');
+  t.ok(lines.filter((l) => l.level === 20 && l.msg.startsWith('callout unstaffed')).length >= 3, 'each retry is still logged, at debug');
+  await duty.tick(t0 + 5 * M);
+  t.same(errors(), ['0 callout unstaffed', '1 callout unstaffed'], 'the escalation to the next step is an error again');
+
+  lines.length = 0;
+  await rostered(db);
+  await start(duty, feed, request({ warningId: 'w-nochannel', remindEveryMs: M }), t0 + 6 * M);
+  for (let m = 7; m <= 9; m++) await duty.tick(t0 + m * M);
+  const mine = lines.filter((l) => l.warningId === 'w-nochannel' && l.level >= 50).map((l) => `${l.step} ${l.msg}`);
+  t.same(mine, ['0 no callout channel is configured: the call reaches only the event feed'], 'no channel: one error for the call, not one per reminder');
+  t.equal((await duty.log('w-nochannel')).filter((e) => e.type === 'reminder').length, 3, 'the reminders are on the call log');
 });

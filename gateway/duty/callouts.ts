@@ -39,6 +39,8 @@ export interface DutyOptions {
 export interface DutyService extends Duty {
   /** The acknowledgement callback: its own event transaction, then the acknowledge hook. */
   acknowledgeNow(warningId: string, by: AcknowledgedBy, nowMs: number): Promise<{ acknowledged: boolean; status: CalloutStatus | null }>;
+  /** Whether a notifier channel of that name is registered (call plans may name only those). */
+  hasChannel(name: string): boolean;
   /** Sets what else an acknowledgement does (the warning service marks its warning). */
   onAcknowledged(hook: AcknowledgeHook): void;
   /** Ticks on the clock every `everyMs` until stop(). */
@@ -190,6 +192,7 @@ export function createDuty(opts: DutyOptions): DutyService {
       const c = await loadCallout(db, warningId);
       return { acknowledged, status: c ? toStatus(c) : null };
     },
+    hasChannel: (name) => outbox.hasChannel(name),
     onAcknowledged(hook) {
       ackHook = hook;
     },

@@ -45,6 +45,14 @@ export function isoShanghai(ms: number): string {
 }
 
 /**
+ * A fault (nobody to call, no channel) is logged as an error when a step starts; the reminders
+ * that follow every minute would repeat it, so they log it at debug (the call log has each one).
+ */
+function logLevel(type: CallType): 'error' | 'debug' {
+  return type === 'reminder' ? 'debug' : 'error';
+}
+
+/**
  * Calls the person for the callout's current step (a reminder goes to the person already
  * called; a call or escalation asks the roster who is on duty now). Nobody to call: an error
  * in the log and a `callout.unstaffed` event; the next reminder time tries again. Mutates
@@ -60,7 +68,7 @@ export async function placeCall(ctx: CallContext, tx: Queryable, emit: Emit | un
     if (!person) {
       c.person = null;
       const why = found ? `the shift on duty (${found.shift.id}) has no ${step.role}` : 'no shift is on duty for this block, and no default shift';
-      ctx.logger.error({ warningId: c.warningId, blockCode: c.blockCode, kind: c.kind, role: step.role, step: c.step }, `callout unstaffed: ${why}`);
+      ctx.logger[logLevel(type)]({ warningId: c.warningId, blockCode: c.blockCode, kind: c.kind, role: step.role, step: c.step }, `callout unstaffed: ${why}`);
       await writeLog(tx, emit, c, { type: 'unstaffed', role: step.role, person: null, channel: null, detail: why }, nowMs);
       return;
     }
@@ -89,7 +97,7 @@ export async function placeCall(ctx: CallContext, tx: Queryable, emit: Emit | un
     sent.push(channel);
   }
   if (missing.length > 0) {
-    ctx.logger.error({ warningId: c.warningId, step: c.step, role: step.role, missing }, sent.length > 0 ? 'callout channels not configured; called on the others' : 'no callout channel is configured: the call reaches only the event feed');
+    ctx.logger[logLevel(type)]({ warningId: c.warningId, step: c.step, role: step.role, missing }, sent.length > 0 ? 'callout channels not configured; called on the others' : 'no callout channel is configured: the call reaches only the event feed');
   }
   const detail = `${type} ${step.role} on ${sent.length > 0 ? sent.join(', ') : 'no channel'}${missing.length > 0 ? ` (not configured: ${missing.join(', ')})` : ''}`;
   await writeLog(tx, emit, c, {

@@ -9,3 +9,8 @@ export function matchLength(prefixes: readonly string[], blockCode: string): num
   for (const p of prefixes) if (blockCode.startsWith(p) && p.length > best) best = p.length;
   return best;
 }
+
+/** Block codes are stored as digits; people write them with dashes (`310117006-02-006-001`). */
+export function compactBlock(code: string): string {
+  return code.replace(/-/g, '');
+}

@@ -4,6 +4,7 @@ import { dutyRoutes } from './routes.js';
 import { shift, testDuty } from './test-support.js';
 
 const M = 60_000;
+const DAY_MS = 24 * 60 * M;
 
 async function setup(t: Parameters<typeof testDb>[0]) {
   const db = await testDb(t);
@@ -137,4 +138,43 @@ void t.test('callouts: status and log masked by role; the acknowledge callback',
   t.same(await feed.types('42'), ['callout.call', 'callout.acknowledged']);
   const events = await db.query<{ event: unknown }>('SELECT event FROM test_events');
   t.notOk(JSON.stringify(events.rows).includes('13812345678') || JSON.stringify(events.rows).includes('张三'), 'events carry person ids, not names or phones');
+});
+
+void t.test('bad input: dashed block codes are read as digits; unknown kinds, unconfigured channels and reversed ranges are refused', async (t) => {
+  const { app, clock, ops } = await setup(t);
+  const now = clock.now();
+  const unit = await app.inject({ method: 'POST', url: '/api/v1/duty/units', headers: ops, payload: { ...unitBody, blocks: ['310117006-02'] } });
+  t.equal(unit.statusCode, 201, unit.body);
+  t.same(unit.json<{ blocks: string[] }>().blocks, ['31011700602'], 'stored as digits');
+  const created = await app.inject({ method: 'POST', url: '/api/v1/duty/shifts', headers: ops, payload: shift(now - M, now + 60 * M, { blocks: ['310117006-02'] }) });
+  t.same(created.json<{ blocks: string[] }>().blocks, ['31011700602']);
+  const onDuty = await app.inject({ method: 'GET', url: '/api/v1/duty/on-duty?block=310117006-02-006-001&kind=waterlogging', headers: ops });
+  t.equal(onDuty.statusCode, 200, onDuty.body);
+  t.match(onDuty.json(), { matchedPrefix: '31011700602', units: [{ id: 'water-bureau' }] }, 'a block code copied from a device, dashes and all, finds its shift');
+  t.same((await app.inject({ method: 'GET', url: '/api/v1/duty/units?block=310117006-02-006', headers: ops })).json<{ units: Array<{ id: string }> }>().units.map((u) => u.id), ['water-bureau']);
+  t.equal((await app.inject({ method: 'GET', url: '/api/v1/duty/on-duty?block=310117006--02', headers: ops })).statusCode, 400, 'but not any run of dashes');
+
+  const typo = await app.inject({ method: 'POST', url: '/api/v1/duty/units', headers: ops, payload: { ...unitBody, id: 'typo', kinds: ['waterloging'] } });
+  t.equal(typo.statusCode, 400);
+  t.match(typo.json(), { error: { code: 'GW_ERR_VALIDATION', details: [{ field: '/kinds/0' }] } }, 'a misspelt kind would never match');
+
+  const plan = await app.inject({
+    method: 'PUT', url: '/api/v1/duty/call-plans/gale', headers: ops,
+    payload: { steps: [{ role: 'duty_officer', channels: ['phone-gateway', 'phone-gatway'] }, { role: 'head', channels: ['dingtalk'] }] },
+  });
+  t.equal(plan.statusCode, 400, plan.body);
+  t.match(plan.json(), {
+    error: {
+      code: 'GW_ERR_VALIDATION',
+      message: /steps\/0\/channels\/1: no notifier "phone-gatway".*\(and 1 more\)/,
+      details: [{ field: '/steps/0/channels/1', message: /phone-gatway/ }, { field: '/steps/1/channels/0', message: /dingtalk/ }],
+    },
+  }, 'every unconfigured channel is named');
+  t.match((await app.inject({ method: 'GET', url: '/api/v1/duty/call-plans/gale', headers: ops })).json(), { source: 'builtin' }, 'nothing was changed');
+
+  const from = new Date(now + DAY_MS).toISOString();
+  const to = new Date(now).toISOString();
+  const reversed = await app.inject({ method: 'GET', url: `/api/v1/duty/shifts?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`, headers: ops });
+  t.equal(reversed.statusCode, 400);
+  t.match(reversed.json(), { error: { details: [{ field: '/from' }] } });
 });

@@ -11,13 +11,14 @@ import { onDuty } from './calendar.js';
 import { maskContact, maskName, seesContacts } from './mask.js';
 import { getPlan, listPlans, putPlan, resetPlan } from './plans.js';
 import { createShift, deleteShift, getShift, listShifts, replaceShift, whoIsOnDuty } from './roster.js';
-import { CallPlan, CallPlanBody, CalloutLogEntry, CalloutStatusBody, Shift, ShiftInput, Unit, UnitBody, UnitInput } from './schema.js';
+import { compactBlock } from './match.js';
+import { BlockPrefix, CallPlan, CallPlanBody, CalloutLogEntry, CalloutStatusBody, Shift, ShiftInput, Unit, UnitBody, UnitInput } from './schema.js';
 import { createUnit, deleteUnit, getUnit, listUnits, replaceUnit } from './units.js';
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const WarningParams = Type.Object({ warningId: Type.String({ minLength: 1, maxLength: 200 }) });
 const CategoryParams = Type.Object({ category: Type.String({ maxLength: 64 }) });
-const BlockQuery = Type.String({ pattern: '^[0-9]{1,17}$' });
+const BlockQuery = BlockPrefix;
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 const readers = roles('ops', 'district', 'viewer');
 const writers = roles('ops');
@@ -45,12 +46,15 @@ export function dutyRoutes(duty: DutyService): AreaPlugin {
     app.get('/units', {
       config: readers,
       schema: { tags, summary: 'Disposal units; with block and kind, those answering for them (most specific first)', querystring: Type.Object({ block: Type.Optional(BlockQuery), kind: Type.Optional(Type.String()), tier: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3)])) }), response: { 200: Type.Object({ units: Type.Array(Unit) }), ...errors } },
-    }, async (req) => ({ units: (await listUnits(db, clock.now(), req.query)).map((u) => maskUnit(u, req)) }));
+    }, async (req) => {
+      const { block, ...rest } = req.query;
+      return { units: (await listUnits(db, clock.now(), { ...rest, ...(block !== undefined ? { block: compactBlock(block) } : {}) })).map((u) => maskUnit(u, req)) };
+    });
 
     app.post('/units', {
       config: writers,
       schema: { tags, summary: 'Register a unit; without a calendar it gets its tier’s default', body: UnitInput, response: { 201: Unit, ...errors } },
-    }, async (req, reply) => reply.code(201).send(await write(req, 'duty_unit.create', async (tx) => created(await createUnit(tx, req.body, clock.now())))));
+    }, async (req, reply) => reply.code(201).send(await write(req, 'duty_unit.create', async (tx) => created(await createUnit(tx, withBlocks(req.body), clock.now())))));
 
     app.get('/units/:id', {
       config: readers,
@@ -60,7 +64,7 @@ export function dutyRoutes(duty: DutyService): AreaPlugin {
     app.put('/units/:id', {
       config: writers,
       schema: { tags, summary: 'Replace a unit', params: IdParams, body: UnitBody, response: { 200: Unit, ...errors } },
-    }, async (req) => write(req, 'duty_unit.update', async (tx) => replaced(await replaceUnit(tx, req.params.id, req.body, clock.now()))));
+    }, async (req) => write(req, 'duty_unit.update', async (tx) => replaced(await replaceUnit(tx, req.params.id, withBlocks(req.body), clock.now()))));
 
     app.delete('/units/:id', {
       config: writers,
@@ -78,13 +82,14 @@ export function dutyRoutes(duty: DutyService): AreaPlugin {
       const now = clock.now();
       const from = req.query.from !== undefined ? Date.parse(req.query.from) : now - DAY;
       const to = req.query.to !== undefined ? Date.parse(req.query.to) : now + 7 * DAY;
+      if (from >= to) throw new GatewayError('GW_ERR_VALIDATION', '`from` must be before `to`', [{ field: '/from', message: 'must be before to' }]);
       return { shifts: (await listShifts(db, from, to, req.query.limit)).map((s) => maskShift(s, req)) };
     });
 
     app.post('/shifts', {
       config: writers,
       schema: { tags, summary: 'Add a shift: two duty officers and a leader on duty at least', body: ShiftInput, response: { 201: Shift, ...errors } },
-    }, async (req, reply) => reply.code(201).send(await write(req, 'duty_shift.create', async (tx) => created(await createShift(tx, req.body, clock.now())))));
+    }, async (req, reply) => reply.code(201).send(await write(req, 'duty_shift.create', async (tx) => created(await createShift(tx, withBlocks(req.body), clock.now())))));
 
     app.get('/shifts/:id', {
       config: readers,
@@ -94,7 +99,7 @@ export function dutyRoutes(duty: DutyService): AreaPlugin {
     app.put('/shifts/:id', {
       config: writers,
       schema: { tags, summary: 'Replace a shift', params: IdParams, body: ShiftInput, response: { 200: Shift, ...errors } },
-    }, async (req) => write(req, 'duty_shift.update', async (tx) => replaced(await replaceShift(tx, req.params.id, req.body, clock.now()))));
+    }, async (req) => write(req, 'duty_shift.update', async (tx) => replaced(await replaceShift(tx, req.params.id, withBlocks(req.body), clock.now()))));
 
     app.delete('/shifts/:id', {
       config: writers,
@@ -122,8 +127,9 @@ export function dutyRoutes(duty: DutyService): AreaPlugin {
       },
     }, async (req) => {
       const atMs = req.query.at !== undefined ? Date.parse(req.query.at) : clock.now();
-      const found = await whoIsOnDuty(db, req.query.block, req.query.kind ?? null, atMs);
-      const units = await listUnits(db, clock.now(), { block: req.query.block, ...(req.query.kind !== undefined ? { kind: req.query.kind } : {}) });
+      const block = compactBlock(req.query.block);
+      const found = await whoIsOnDuty(db, block, req.query.kind ?? null, atMs);
+      const units = await listUnits(db, clock.now(), { block, ...(req.query.kind !== undefined ? { kind: req.query.kind } : {}) });
       return {
         at: new Date(atMs).toISOString(),
         shift: found ? maskShift(found.shift, req) : null,
@@ -147,6 +153,7 @@ export function dutyRoutes(duty: DutyService): AreaPlugin {
       config: writers,
       schema: { tags, summary: 'Replace the call plan of a category (running callouts keep theirs)', params: CategoryParams, body: CallPlanBody, response: { 200: CallPlan, ...errors } },
     }, async (req) => write(req, 'duty_call_plan.update', async (tx) => {
+      checkChannels(req.body, (name) => duty.hasChannel(name));
       const before = await getPlan(tx, req.params.category);
       const after = await putPlan(tx, req.params.category, req.body, clock.now());
       return { id: req.params.category, before, after, out: after };
@@ -217,6 +224,20 @@ interface Change<T> {
 const created = <T extends { id: string }>(after: T): Change<T> => ({ id: after.id, after, out: after });
 const replaced = <T extends { id: string }>(c: { before: unknown; after: T }): Change<T> => ({ id: c.after.id, before: c.before, after: c.after, out: c.after });
 const deleted = <T extends { id: string }>(before: T): Change<null> => ({ id: before.id, before, out: null });
+
+/** A plan naming a channel that is not configured would call nobody: refused, every such name listed. */
+function checkChannels(plan: CallPlanBody, known: (name: string) => boolean): void {
+  const details = plan.steps.flatMap((step, i) =>
+    step.channels.flatMap((name, j) => (known(name) ? [] : [{ field: `/steps/${i}/channels/${j}`, message: `no notifier "${name}" is configured (config notifiers; built in: sse, mqtt)` }])),
+  );
+  const first = details[0];
+  if (first) throw new GatewayError('GW_ERR_VALIDATION', `call plan is invalid at ${first.field}: ${first.message}${details.length > 1 ? ` (and ${details.length - 1} more)` : ''}`, details);
+}
+
+/** Block prefixes as stored: digits only. */
+function withBlocks<T extends { blocks: string[] }>(body: T): T {
+  return { ...body, blocks: body.blocks.map(compactBlock) };
+}
 
 function found<T>(x: T | null, what: string): T {
   if (x === null) throw new GatewayError('GW_ERR_NOT_FOUND', `${what} does not exist`);

@@ -1,14 +1,18 @@
 import { Type, type Static } from 'typebox';
 import { DurationString } from '../../rules/schema.js';
+import { deviceKinds } from '../../adapters/types.js';
 import { DutyCalendar } from './calendar.js';
 
 /**
  * The duty area's wire model (docs/duty.md): one schema per shape gives the type and the check.
  * Names and phones are personal data: the routes mask them for roles that need not see them.
  */
-const BlockPrefix = Type.String({ pattern: '^[0-9]{1,17}$' });
-const Blocks = Type.Array(BlockPrefix, { default: [], maxItems: 500, description: 'Grid-block code prefixes it answers for (empty: all).' });
-const Kinds = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { default: [], maxItems: 100, description: 'Device kinds it answers for (empty: all).' });
+/** A grid-block code or prefix, digits, dashes allowed between them (stored without). */
+export const BlockPrefix = Type.String({ pattern: '^[0-9]+(-[0-9]+)*$', maxLength: 24, description: 'Grid-block code prefix; dashes are ignored (310117006-02 = 31011700602).' });
+const Blocks = Type.Array(BlockPrefix, { default: [], maxItems: 500, description: 'Grid-block code prefixes it answers for (empty: all); dashes are ignored.' });
+// The kinds the adapters know: a misspelt kind would silently never match.
+const Kinds = Type.Array(Type.Enum(deviceKinds), { default: [], maxItems: 100, description: 'Device kinds it answers for (empty: all).' });
+const ShownKinds = Type.Array(Type.String(), { description: 'Device kinds it answers for (empty: all).' });
 const Phone = Type.String({ pattern: '^\\+?[0-9][0-9 -]{2,19}$', description: 'Phone number.' });
 /** In answers: masked as `138****5678` for roles other than ops. */
 const ShownPhone = Type.String({ description: 'Phone number (masked for viewer and district roles).' });
@@ -50,6 +54,7 @@ export type UnitInput = Static<typeof UnitInput>;
 export const Unit = Type.Object({
   ...UnitInput.properties,
   calendar: DutyCalendar,
+  kinds: ShownKinds,
   contacts: Type.Array(contactOf(ShownPhone)),
   onDutyNow: Type.Boolean({ description: 'Whether its calendar has it on duty at the time of the answer.' }),
   createdAt: Timestamp,
@@ -89,7 +94,7 @@ export const ShiftInput = Type.Object(
 );
 export type ShiftInput = Static<typeof ShiftInput>;
 
-export const Shift = Type.Object({ id: Type.String(), ...ShiftInput.properties, people: peopleOf(ShownPerson), createdAt: Timestamp, updatedAt: Timestamp });
+export const Shift = Type.Object({ id: Type.String(), ...ShiftInput.properties, kinds: ShownKinds, people: peopleOf(ShownPerson), createdAt: Timestamp, updatedAt: Timestamp });
 export type Shift = Static<typeof Shift>;
 
 export const CallPlanStep = Type.Object(

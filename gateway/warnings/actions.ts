@@ -39,17 +39,47 @@ export function warningTopicOf(w: WarningRow, level: number): string {
   return warningTopic(gradeName(level), w.kind !== null && isTopicLevel(w.kind) ? w.kind : NO_KIND);
 }
 
+const gradeLabels = { blue: '蓝色', yellow: '黄色', orange: '橙色', red: '红色' } as const;
+
+/** What people read of a warning: its rule's name (the rule id when the rule is not at hand), or the storm's block. */
+export function warningTitle(w: WarningRow, rule?: VersionedRule): string {
+  if (w.rule_id === null) return `storm in block ${w.block_code}`;
+  return rule?.rule.name ?? w.rule_id;
+}
+
+/** One line for calls and notifications: `Orange warning "道路积水" at wl-1: depth_cm 42 ≥ 40 (orange)`. */
+export function warningSummary(w: WarningRow, level: number, title: string, reason: string, lifted = false): string {
+  const grade = gradeName(level);
+  const where = w.device_id ?? (w.block_code ? `block ${w.block_code}` : w.subject_id);
+  return `${grade[0]?.toUpperCase()}${grade.slice(1)} warning "${title}" at ${where}${lifted ? ' lifted' : ''}: ${reason}`;
+}
+
+/**
+ * The notification payload (docs/warnings.md): `warningId`, `blockCode`, `kind`, `deviceId`,
+ * `text` and `exercise` on top, where the channels read them (a broadcast controller plays
+ * `text` in `blockCode`; the `sse` channel marks drills), then the warning and the transition.
+ */
+export function notificationPayload(w: WarningRow, c: Change, title: string): Record<string, unknown> {
+  const level = c.to || c.from;
+  const grade = gradeName(level);
+  const lifted = c.to === 0;
+  const text = `${gradeLabels[grade]}预警${lifted ? '解除' : ''}：${warningSummary(w, level, title, c.reason, lifted)}`;
+  // `grade` on top as well: notifier topic templates (`cityops/v1/notifications/{grade}`) read it.
+  return {
+    event: changeEvent(c), grade, warningId: String(w.id), blockCode: w.block_code, kind: w.kind, deviceId: w.device_id, text, exercise: w.exercise,
+    warning: toView(w), transition: transitionView(c),
+  };
+}
+
 /**
  * One outbox message per channel for this change: always `mqtt` (the subscriber topic
  * `cityops/v1/warnings/{grade}/{kind}`), plus the given notifiers. Keys are per warning, grade,
  * change time and channel, so replaying a change enqueues nothing new.
  */
-export async function announce(tx: Queryable, deps: ActionDeps, w: WarningRow, c: Change, channels: readonly string[], nowMs: number): Promise<void> {
+export async function announce(tx: Queryable, deps: ActionDeps, w: WarningRow, c: Change, channels: readonly string[], nowMs: number, title = warningTitle(w)): Promise<void> {
   const label = c.to === 0 ? 'cleared' : gradeName(c.to);
-  const grade = gradeName(c.to || c.from);
   const topic = warningTopicOf(w, c.to || c.from);
-  // `grade` on top: notifier topic templates (`cityops/v1/notifications/{grade}`) read it.
-  const body = { event: changeEvent(c), grade, warning: toView(w), transition: transitionView(c) };
+  const body = notificationPayload(w, c, title);
   const all = ['mqtt', ...new Set(channels.filter((ch) => ch !== 'mqtt'))];
   let fresh = false;
   for (const channel of all) {
@@ -87,23 +117,24 @@ export function ackSettings(level: number, actions: GradeActions | undefined, cf
   };
 }
 
-/** Starts (or moves to the new grade) the 叫应 callout when the warning's grade needs one. Returns whether it did. */
-export async function callout(tx: Queryable, deps: ActionDeps, w: WarningRow, actions: GradeActions | undefined, title: string, nowMs: number): Promise<boolean> {
+/**
+ * Starts (or moves to the new grade) the 叫应 callout when the warning's grade needs one. Returns
+ * whether it did. The callout.* events go out with the warning change (`emit`).
+ */
+export async function callout(tx: Queryable, emit: Emit, deps: ActionDeps, w: WarningRow, actions: GradeActions | undefined, title: string, nowMs: number): Promise<boolean> {
   const s = ackSettings(w.grade, actions, deps.warnings);
   if (!s) return false;
-  const grade = gradeName(w.grade);
-  const where = w.device_id ?? (w.block_code ? `block ${w.block_code}` : w.subject_id);
   await deps.duty.startCallout(tx, {
     warningId: String(w.id),
     fingerprint: w.fingerprint,
-    grade,
+    grade: gradeName(w.grade),
     kind: w.kind,
     blockCode: w.block_code,
     category: w.category,
     ...s,
     exercise: w.exercise,
-    summary: `${grade[0]?.toUpperCase()}${grade.slice(1)} warning "${title}" at ${where}: ${w.reason}`,
-  }, nowMs);
+    summary: warningSummary(w, w.grade, title, w.reason),
+  }, nowMs, emit);
   return true;
 }
 

@@ -1,7 +1,7 @@
 import type { Queryable } from '../storage/db.js';
 import type { Transition, VersionedRule } from '../../rules/engine/types.js';
 import type { Emit } from './types.js';
-import { announce, callout, gradeActions, ackSettings, recordRequests } from './actions.js';
+import { announce, callout, gradeActions, ackSettings, recordRequests, warningTitle } from './actions.js';
 import { changeOf, type Change } from './change.js';
 import { closeWarning, recordChange, type WarningContext } from './lifecycle.js';
 import { insertWarning, latestByFingerprint, updateWarning, type WarningRow } from './repo.js';
@@ -25,7 +25,7 @@ export async function applyTransition(tx: Queryable, emit: Emit, ctx: WarningCon
   if (t.to === 0) {
     if (!open) return; // cleared by hand already
     const mute = silence !== undefined || open.silenced || (await openStormOf(tx, open.storm_id)) !== undefined;
-    await closeWarning(tx, emit, ctx, open, { ...c, from: open.grade as Change['from'] }, { type: 'cleared', mute, ...(silence ? { silence } : {}) }, nowMs);
+    await closeWarning(tx, emit, ctx, open, { ...c, from: open.grade as Change['from'] }, { type: 'cleared', mute, title: warningTitle(open, rule), ...(silence ? { silence } : {}) }, nowMs);
   } else if (!open) {
     await raise(tx, emit, ctx, t, { ...c, from: 0 }, rule, silence, nowMs);
   } else if (open.grade !== t.to) {
@@ -55,8 +55,9 @@ async function raise(tx: Queryable, emit: Emit, ctx: WarningContext, t: Transiti
   if (await inStorm(tx, ctx, t, nowMs)) {
     row = await joinStorm(tx, emit, ctx, row, actions?.notify ?? [], nowMs);
   } else {
-    await announce(tx, ctx, row, c, actions?.notify ?? [], nowMs);
-    await callout(tx, ctx, row, actions, rule?.rule.name ?? t.ruleId, nowMs);
+    const title = warningTitle(row, rule);
+    await announce(tx, ctx, row, c, actions?.notify ?? [], nowMs, title);
+    await callout(tx, emit, ctx, row, actions, title, nowMs);
   }
   await recordRequests(tx, emit, row, actions, nowMs);
 }
@@ -84,8 +85,9 @@ async function regrade(tx: Queryable, emit: Emit, ctx: WarningContext, open: War
   if (storm) {
     await absorb(tx, emit, ctx, storm, row, actions?.notify ?? [], nowMs);
   } else {
-    await announce(tx, ctx, row, c, actions?.notify ?? [], nowMs);
-    await callout(tx, ctx, row, actions, rule?.rule.name ?? t.ruleId, nowMs);
+    const title = warningTitle(row, rule);
+    await announce(tx, ctx, row, c, actions?.notify ?? [], nowMs, title);
+    await callout(tx, emit, ctx, row, actions, title, nowMs);
   }
   await recordRequests(tx, emit, row, actions, nowMs);
 }

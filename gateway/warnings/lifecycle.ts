@@ -36,6 +36,8 @@ export interface CloseOptions {
   /** Nothing goes out: the warning was silenced, or it belongs to an open storm. */
   mute: boolean;
   silence?: SilenceRow;
+  /** For the notification text; default the rule id (docs/warnings.md). */
+  title?: string;
 }
 
 /**
@@ -56,7 +58,7 @@ export async function closeWarning(tx: Queryable, emit: Emit, ctx: WarningContex
   } else {
     await recordChange(tx, emit, row, c, o.silence, nowMs);
   }
-  await ctx.duty.cancel(tx, String(row.id), o.type === 'manual_clear' ? `cleared by hand: ${c.reason}` : 'the warning cleared', nowMs);
-  if (!o.mute) await announce(tx, ctx, row, c, await notifiedChannels(tx, row.id), nowMs);
+  await ctx.duty.cancel(tx, String(row.id), o.type === 'manual_clear' ? `cleared by hand: ${c.reason}` : 'the warning cleared', nowMs, emit);
+  if (!o.mute) await announce(tx, ctx, row, c, await notifiedChannels(tx, row.id), nowMs, o.title);
   return row;
 }

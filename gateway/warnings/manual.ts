@@ -38,7 +38,7 @@ export async function acknowledge(tx: Queryable, emit: Emit, ctx: WarningContext
   const before = await mustGet(tx, id);
   mustBeOpen(before, 'acknowledge');
   if (before.state === 'acknowledged') return { before, after: before, changed: false };
-  const stopped = await ctx.duty.acknowledge(tx, String(before.id), { actor: by.name, personId: opts.personId ?? null, note: opts.note ?? null }, nowMs);
+  const stopped = await ctx.duty.acknowledge(tx, String(before.id), { actor: by.name, personId: opts.personId ?? null, note: opts.note ?? null }, nowMs, emit);
   const after = await markAcknowledged(tx, emit, before, by.name, opts.note ?? null, { principalId: by.principalId, role: by.role, personId: opts.personId ?? null, calloutStopped: stopped }, nowMs);
   return { before, after, changed: true };
 }

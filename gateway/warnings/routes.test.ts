@@ -173,3 +173,22 @@ void t.test('silences: create, list, effect, delete; audited; reason and a match
   await h.apply([transition('wl-1', 4, 3, T0 + 2000)]);
   t.ok((await h.outbox()).length > 0, 'after the silence is deleted, changes go out');
 });
+
+void t.test('bad input names what is wrong: a bare POST, a misspelt kind, a silence ending in the past', async (t) => {
+  const { h, app, call, ops } = await setup(t);
+  await h.apply([transition('wl-1', 0, 3, T0)]);
+  const id = String((await h.warnings())[0]?.id);
+  for (const [path, field] of [['clear', '/reason'], ['comments', '/text']] as const) {
+    const r = await app.inject({ method: 'POST', url: `/api/v1/warnings/${id}/${path}`, headers: bearer(ops) });
+    t.equal(r.statusCode, 400);
+    t.match(r.json(), { error: { code: 'GW_ERR_VALIDATION', details: [{ field, message: 'is required' }] } }, `POST …/${path} without a body: the missing field is named`);
+  }
+  const endsAt = new Date(T0 + 3_600_000).toISOString();
+  const typo = await call('POST', '/silences', { token: ops, body: { matchers: { kinds: ['waterloging'] }, endsAt, reason: 'x' } });
+  t.equal(typo.status, 400, 'a misspelt kind would mute nothing');
+  t.match(typo.body, { error: { details: [{ field: '/matchers/kinds/0' }] } });
+  const past = await call('POST', '/silences', { token: ops, body: { matchers: { kinds: ['waterlogging'] }, endsAt: new Date(T0 - 1).toISOString(), reason: 'x' } });
+  t.match(past.body, { error: { message: /in the past/, details: [{ field: '/endsAt', message: 'must be in the future' }] } });
+  const reversed = await call('POST', '/silences', { token: ops, body: { matchers: { kinds: ['waterlogging'] }, startsAt: new Date(T0 + 7_200_000).toISOString(), endsAt, reason: 'x' } });
+  t.match(reversed.body, { error: { message: /after `startsAt`/ } });
+});

@@ -41,9 +41,7 @@ export function warningRoutes(service: Warnings): AreaPlugin {
     app.post('/:id/acknowledge', {
       config: roles('ops', 'platform'),
       // The body is optional: a bare POST acknowledges.
-      preValidation: async (req) => {
-        if (req.body === undefined || req.body === null) req.body = {};
-      },
+      preValidation: bodyOrEmpty,
       schema: {
         tags: ['warnings'],
         summary: '叫应: acknowledge a warning (records who; stops the callout)',
@@ -56,11 +54,13 @@ export function warningRoutes(service: Warnings): AreaPlugin {
 
     app.post('/:id/comments', {
       config: roles('ops'),
+      preValidation: bodyOrEmpty,
       schema: { tags: ['warnings'], summary: 'Add a comment to the timeline', params: WarningIdParams, body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false }), response: { 201: WarningView, ...errors } },
     }, async (req, reply) => reply.code(201).send(await service.comment(req.params.id, actorOf(req), req.body.text, { onWrite: auditWrite(audit, req, 'warning.comment') })));
 
     app.post('/:id/clear', {
       config: roles('ops'),
+      preValidation: bodyOrEmpty,
       schema: {
         tags: ['warnings'],
         summary: 'Clear a warning by hand, with a reason',
@@ -71,6 +71,11 @@ export function warningRoutes(service: Warnings): AreaPlugin {
       },
     }, async (req) => service.clear(req.params.id, actorOf(req), req.body.reason, { onWrite: auditWrite(audit, req, 'warning.clear') }));
   };
+}
+
+/** A POST without a body is validated as `{}`: the error names the missing field (`/reason: is required`), not the body. */
+async function bodyOrEmpty(req: FastifyRequest): Promise<void> {
+  if (req.body === undefined || req.body === null) req.body = {};
 }
 
 function actorOf(req: FastifyRequest): Actor {

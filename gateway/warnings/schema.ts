@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { grades } from '../../rules/schema.js';
+import { deviceKinds } from '../../adapters/types.js';
 
 /**
  * The warning as the API, the event feed, MQTT and notifiers see it (docs/warnings.md). One
@@ -88,15 +89,16 @@ export const WarningQuery = Type.Object(
 );
 export type WarningQuery = Static<typeof WarningQuery>;
 
-export const SilenceMatchers = Type.Object(
-  {
-    devices: Type.Array(Type.String({ minLength: 1 }), { default: [], maxItems: 1000, description: 'Device ids.' }),
-    kinds: Type.Array(Type.String({ minLength: 1 }), { default: [], maxItems: 100, description: 'Device kinds.' }),
-    blocks: Type.Array(Type.String({ pattern: '^[0-9-]{1,24}$' }), { default: [], maxItems: 1000, description: 'Grid-block code prefixes (dashes ignored).' }),
-    rules: Type.Array(Type.String({ minLength: 1 }), { default: [], maxItems: 1000, description: 'Rule ids.' }),
-  },
-  { additionalProperties: false, description: 'A warning matches when every non-empty list has an entry that matches it; at least one list must be non-empty.' },
-);
+const matcherProperties = {
+  devices: Type.Array(Type.String({ minLength: 1 }), { default: [], maxItems: 1000, description: 'Device ids.' }),
+  // The kinds adapters know: a misspelt kind would silently mute nothing.
+  kinds: Type.Array(Type.Enum(deviceKinds), { default: [], maxItems: 100, description: 'Device kinds.' }),
+  blocks: Type.Array(Type.String({ pattern: '^[0-9-]{1,24}$' }), { default: [], maxItems: 1000, description: 'Grid-block code prefixes (dashes ignored).' }),
+  rules: Type.Array(Type.String({ minLength: 1 }), { default: [], maxItems: 1000, description: 'Rule ids.' }),
+};
+const matchersDescription = 'A warning matches when every non-empty list has an entry that matches it; at least one list must be non-empty.';
+
+export const SilenceMatchers = Type.Object(matcherProperties, { additionalProperties: false, description: matchersDescription });
 export type SilenceMatchers = Static<typeof SilenceMatchers>;
 
 export const SilenceInput = Type.Object(
@@ -113,7 +115,7 @@ export type SilenceInput = Static<typeof SilenceInput>;
 export const SilenceView = Type.Object(
   {
     id: Type.String(),
-    matchers: SilenceMatchers,
+    matchers: Type.Object({ ...matcherProperties, kinds: Type.Array(Type.String(), { description: 'Device kinds.' }) }, { additionalProperties: false, description: matchersDescription }),
     startsAt: Type.String(),
     endsAt: Type.String(),
     author: Type.String(),

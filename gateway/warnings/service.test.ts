@@ -2,6 +2,8 @@ import t from 'tap';
 import { stopSharedPostgres } from '../../test/helpers/postgres.js';
 import { BLOCK, T0, harness, transition, waterlogging } from './test-support.js';
 import { timeline } from './repo.js';
+import { broadcastRequest, sseChannel } from '../outbox/channels/index.js';
+import type { OutboxMessage } from '../outbox/types.js';
 
 t.teardown(stopSharedPostgres);
 
@@ -70,6 +72,43 @@ void t.test('notifications: one outbox message per channel plus MQTT, idempotent
   const cleared = (await h.outbox()).filter((m) => m.key.includes(':cleared:'));
   t.same(cleared.map((m) => m.channel).sort(), ['mqtt', 'ops-webhook', 'sms'], 'every channel that heard of it hears it is lifted');
   t.equal(cleared.find((m) => m.channel === 'mqtt')?.payload.topic, 'cityops/v1/warnings/orange/waterlogging');
+});
+
+void t.test('notification payloads carry what channels read: block, text and the drill flag on top', async (t) => {
+  const h = await harness(t);
+  await h.apply([transition('wl-1', 0, 4, T0, { exercise: true })]);
+  const id = String((await h.warnings())[0]?.id);
+  const msg = (await h.outbox()).find((m) => m.channel === 'block-broadcast');
+  t.match(msg?.payload, { event: 'warning.raised', warningId: id, blockCode: BLOCK, kind: 'waterlogging', deviceId: 'wl-1', exercise: true, grade: 'red', text: /^红色预警：Red warning "道路积水" at wl-1: depth_cm 55/ });
+  if (!msg) return;
+  const outboxMessage = (m: typeof msg): OutboxMessage => ({ id: '1', channel: m.channel, key: m.key, payload: m.payload, orderKey: null, subject: { type: 'warning', id }, attempts: 0, createdAtMs: T0, state: 'pending' });
+  t.match(broadcastRequest(outboxMessage(msg)), { block: BLOCK, grade: 'red', text: /^红色预警/ }, 'a broadcast controller can play it');
+
+  const delivered = await sseChannel({ feed: h.feed }).deliver(outboxMessage(msg), new AbortController().signal);
+  t.ok(delivered.ok);
+  t.match((await h.events(['notification']))[0], { blockCode: BLOCK, grade: 'red', exercise: true }, 'the sse notification says it is a drill, in its block');
+
+  h.clock.advance(1000);
+  await h.apply([transition('wl-1', 4, 0, T0 + 1000, { reason: 'depth_cm 3 below 12 for 10m' })]);
+  const lifted = (await h.outbox()).find((m) => m.channel === 'block-broadcast' && m.key.includes(':cleared:'));
+  t.match(lifted?.payload, { event: 'warning.cleared', blockCode: BLOCK, grade: 'red', text: '红色预警解除：Red warning "道路积水" at wl-1 lifted: depth_cm 3 below 12 for 10m' });
+});
+
+void t.test('callout events commit with the warning change, not on a later duty tick', async (t) => {
+  const h = await harness(t);
+  await h.apply([transition('wl-1', 0, 3, T0)]);
+  const id = String((await h.warnings())[0]?.id);
+  const callouts = async () => (await h.events()).filter((e) => e.type.startsWith('callout.')).map((e) => e.type);
+  t.same(await callouts(), ['callout.unstaffed'], 'the first call (nobody rostered here) is on the feed at once');
+  await h.service.acknowledge(id, { name: 'ops one', principalId: 'u1', role: 'ops' }, {});
+  t.same(await callouts(), ['callout.unstaffed', 'callout.acknowledged']);
+  await h.service.clear(id, { name: 'ops one', principalId: 'u1', role: 'ops' }, 'water gone');
+  t.same(await callouts(), ['callout.unstaffed', 'callout.acknowledged', 'callout.cancelled'], 'a manual clear closes the callout');
+  await h.apply([transition('wl-2', 0, 4, T0 + 10)]);
+  await h.apply([transition('wl-2', 4, 0, T0 + 20)]);
+  t.same((await callouts()).slice(3), ['callout.unstaffed', 'callout.cancelled'], 'an engine clear cancels the callout in the same commit');
+  const pending = await h.db.query('SELECT id FROM callout_log WHERE pending_event IS NOT NULL');
+  t.equal(pending.rows.length, 0, 'nothing left for the tick to emit');
 });
 
 void t.test('叫应: orange and red start a callout; the clear cancels it', async (t) => {

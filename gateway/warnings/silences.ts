@@ -82,8 +82,8 @@ export async function createSilence(q: Queryable, input: SilenceInput, author: s
   checkMatchers(input.matchers);
   const starts = input.startsAt !== undefined ? Date.parse(input.startsAt) : nowMs;
   const ends = Date.parse(input.endsAt);
-  if (!(ends > starts)) throw new GatewayError('GW_ERR_VALIDATION', '`endsAt` must be after `startsAt` (or now)', [{ field: '/endsAt', message: 'must be after startsAt' }]);
   if (ends <= nowMs) throw new GatewayError('GW_ERR_VALIDATION', '`endsAt` is in the past: the silence would never apply', [{ field: '/endsAt', message: 'must be in the future' }]);
+  if (!(ends > starts)) throw new GatewayError('GW_ERR_VALIDATION', '`endsAt` must be after `startsAt`', [{ field: '/endsAt', message: 'must be after startsAt' }]);
   const m = input.matchers;
   const r = await q.query<SilenceRow>(
     `INSERT INTO silences (device_ids, kinds, block_prefixes, rule_ids, starts_at_ms, ends_at_ms, author, reason, created_at_ms)

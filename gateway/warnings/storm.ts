@@ -1,6 +1,6 @@
 import type { Queryable } from '../storage/db.js';
 import type { Emit } from './types.js';
-import { announce, callout, warningEvent } from './actions.js';
+import { announce, callout, warningEvent, warningTitle } from './actions.js';
 import type { Change } from './change.js';
 import { closeWarning, recordChange, type WarningContext } from './lifecycle.js';
 import { addTimeline, getWarning, insertWarning, latestByFingerprint, toView, updateWarning, type WarningRow } from './repo.js';
@@ -66,7 +66,7 @@ async function openNewStorm(tx: Queryable, emit: Emit, ctx: WarningContext, memb
   const change: Change = { from: 0, to: member.grade as Change['to'], atMs: nowMs, reason, metric: null, value: null, state: null };
   await recordChange(tx, emit, storm, change, undefined, nowMs, { storm: true });
   await announce(tx, ctx, storm, change, channels, nowMs);
-  await callout(tx, ctx, storm, undefined, `storm in block ${block}`, nowMs);
+  await callout(tx, emit, ctx, storm, undefined, warningTitle(storm), nowMs);
   return storm;
 }
 
@@ -94,7 +94,7 @@ export async function absorb(tx: Queryable, emit: Emit, ctx: WarningContext, sto
     const change: Change = { from: previous, to: grade, atMs: nowMs, reason: row.reason, metric: null, value: null, state: null };
     await recordChange(tx, emit, row, change, undefined, nowMs, { storm: true });
     await announce(tx, ctx, row, change, stormData(row).channels, nowMs);
-    await callout(tx, ctx, row, undefined, `storm in block ${row.block_code}`, nowMs);
+    await callout(tx, emit, ctx, row, undefined, warningTitle(row), nowMs);
   } else if (added.length > 0) {
     await announce(tx, ctx, row, { from: 0, to: grade, atMs: row.transition_at_ms, reason: row.reason, metric: null, value: null, state: null }, added, nowMs);
   }
