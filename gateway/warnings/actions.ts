@@ -123,7 +123,11 @@ export function ackSettings(level: number, actions: GradeActions | undefined, cf
  */
 export async function callout(tx: Queryable, emit: Emit, deps: ActionDeps, w: WarningRow, actions: GradeActions | undefined, title: string, nowMs: number): Promise<boolean> {
   const s = ackSettings(w.grade, actions, deps.warnings);
-  if (!s) return false;
+  if (!s) {
+    // Down below the grades that need 叫应 (seed 003 §四: orange and above): stop calling people.
+    if (w.peak_grade > w.grade) await deps.duty.cancel(tx, String(w.id), `the warning came down to ${gradeName(w.grade)}, which needs no acknowledgement`, nowMs, emit);
+    return false;
+  }
   await deps.duty.startCallout(tx, {
     warningId: String(w.id),
     fingerprint: w.fingerprint,

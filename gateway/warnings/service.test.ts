@@ -122,6 +122,19 @@ void t.test('叫应: orange and red start a callout; the clear cancels it', asyn
   t.match(await h.duty.status(id), { state: 'cancelled' }, 'the clear cancels it');
 });
 
+void t.test('叫应: a warning that comes down below orange stops calling; back up, it calls again', async (t) => {
+  const h = await harness(t);
+  await h.apply([transition('wl-1', 0, 4, T0)]);
+  const id = String((await h.warnings())[0]?.id);
+  t.match(await h.duty.status(id), { state: 'calling' }, 'red: calling');
+  await h.apply([transition('wl-1', 4, 3, T0 + 1000)]);
+  t.match(await h.duty.status(id), { state: 'calling' }, 'orange still needs 叫应');
+  await h.apply([transition('wl-1', 3, 2, T0 + 2000)]);
+  t.match(await h.duty.status(id), { state: 'cancelled' }, 'yellow: the callout stops');
+  await h.apply([transition('wl-1', 2, 3, T0 + 3000)]);
+  t.match(await h.duty.status(id), { state: 'calling' }, 'orange again: a fresh callout');
+});
+
 void t.test('a silence keeps the record but sends nothing', async (t) => {
   const h = await harness(t);
   const r = await h.db.query<{ id: number }>(
