@@ -18,6 +18,7 @@ export const errorCodes = {
   GW_ERR_FUTURE_TIMESTAMP: { status: 422, summary: "A reading's own timestamp is further in the future than the allowed clock skew." },
   GW_ERR_IMPORT_ROWS: { status: 422, summary: 'A bulk import file has bad rows; every bad row is listed by line and field and nothing was imported.' },
   GW_ERR_SPOOL_FULL: { status: 503, summary: 'The ingest spool has reached its quota; new readings are refused (not acknowledged) until it drains.' },
+  GW_ERR_LOCKED: { status: 409, summary: 'The embedded database directory is in use by another process (a running gateway).' },
   GW_ERR_NOT_READY: { status: 503, summary: 'The database or the broker is not ready yet.' },
   GW_ERR_INTERNAL: { status: 500, summary: 'An unexpected error; the log has the details under the request id.' },
 } as const;

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Db, Queryable, QueryResult, StorageMode } from './db.js';
 import { DatabaseError, type WorkerInit, type WorkerReply, type WorkerRequest } from './pglite-protocol.js';
+import { lockDirectory } from './dir-lock.js';
 import { GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 
@@ -55,7 +56,9 @@ function spawnWorker(init: WorkerInit): Worker {
 export async function openPglite(opts: PgliteDriverOptions): Promise<PgliteDb> {
   const log = opts.logger;
   const init: WorkerInit = { dataDir: opts.dataDir, timescale: opts.timescale ?? true };
+  const lock = opts.dataDir.startsWith('memory://') ? undefined : lockDirectory(`${opts.dataDir}.lock`, `the embedded database in ${opts.dataDir}`);
   const worker = spawnWorker(init);
+  worker.once('exit', () => lock?.release());
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let stopped: Error | undefined;
@@ -146,6 +149,7 @@ export async function openPglite(opts: PgliteDriverOptions): Promise<PgliteDb> {
     info = await ready;
   } catch (e) {
     await worker.terminate();
+    lock?.release();
     throw e;
   }
   refresh();
@@ -188,7 +192,7 @@ export async function openPglite(opts: PgliteDriverOptions): Promise<PgliteDb> {
         : exclusive(async () => {
             closing = true;
             await send({ id: nextId++, op: 'close' });
-          }).then(() => worker.terminate().then(noop));
+          }).then(() => worker.terminate().then(() => lock?.release()));
       return closed;
     },
     async terminate() {
