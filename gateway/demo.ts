@@ -1,6 +1,7 @@
 import type { Logger } from './core/log.js';
 import type { RunningGateway } from './service.js';
 import { startTown } from '../simulators/sensors/town.js';
+import { seedDemoDuty } from '../simulators/sensors/duty-seed.js';
 
 /**
  * The simulated town that `npm start` runs when nothing is configured: a few devices of every
@@ -11,6 +12,9 @@ export async function startDemoTown(opts: { gateway: RunningGateway; logger: Log
   const { gateway, logger } = opts;
   const demo = gateway.config.demo;
   const log = logger.child({ component: 'demo' });
+  await seedDemoDuty({ httpUrl: gateway.urls.http, adminToken: gateway.adminToken, nowMs: Date.now() }).catch((e: Error) =>
+    log.warn({ err: e.message }, 'could not put the simulated duty roster in place: 叫应 calls will find nobody on duty'),
+  );
   const town = await startTown({
     httpUrl: gateway.urls.http,
     mqttUrl: gateway.urls.mqtt,
