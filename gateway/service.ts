@@ -102,7 +102,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     // Whatever emits an event may have queued a delivery in the same commit: wake the workers.
     const stopPoking = feed.subscribe({}, () => outbox.poke());
     closers.push(async () => stopPoking());
-    const duty = createDuty({ db, clock, logger, outbox, feed, config });
+    const duty = createDuty({ db, clock, logger, outbox, feed, config, publicUrl: config.http.publicUrl });
     closers.push(() => duty.stop());
     const warnings = createWarningService({ db, clock, logger: componentLogger(logger, 'warnings'), outbox, duty, config, events: feed });
     duty.onAcknowledged(warnings.acknowledgedByDuty);

@@ -8,6 +8,7 @@ import { GatewayError } from '../core/errors.js';
 export const envOverrides: ReadonlyArray<{ env: string; path: string; type: 'int' | 'bool' | 'string' }> = [
   { env: 'CITYOPS_HTTP_HOST', path: 'http.host', type: 'string' },
   { env: 'CITYOPS_HTTP_PORT', path: 'http.port', type: 'int' },
+  { env: 'CITYOPS_PUBLIC_URL', path: 'http.publicUrl', type: 'string' },
   { env: 'CITYOPS_MQTT_HOST', path: 'mqtt.host', type: 'string' },
   { env: 'CITYOPS_MQTT_PORT', path: 'mqtt.port', type: 'int' },
   { env: 'CITYOPS_DATA_DIR', path: 'dataDir', type: 'string' },

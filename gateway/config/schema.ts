@@ -32,6 +32,7 @@ export const ConfigSchema = Type.Object(
         host: Type.String({ default: '0.0.0.0', description: 'Interface for the HTTP API; 0.0.0.0 so the district centre and dashboards can reach it.' }),
         port: Port(8080, 'HTTP API, docs, metrics and MQTT over WebSocket. 0 picks a free port.'),
         bodyLimit: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024, description: 'Largest HTTP body (bulk imports).' }),
+        publicUrl: Type.String({ default: '', description: 'How others reach this gateway (e.g. https://town.example.cn), for links it sends out such as the 叫应 acknowledgeUrl; empty: paths only.' }),
       },
       { default: {}, additionalProperties: false },
     ),
