@@ -162,3 +162,20 @@ t.test('a full flush writes states in chunks; the drain waits until its readings
   const saved = await fx.db.query<{ subject_key: string }>('SELECT subject_key FROM rule_states ORDER BY subject_key');
   t.same(saved.rows.map((r) => r.subject_key), ['wl-1', 'wl-2', 'wl-3'], 'three one-state transactions, all committed before the write returned');
 });
+
+t.test('late readings: one notice per device per minute, counting the ones passed over', async (t) => {
+  const fx = await rulesFixture(t);
+  await fx.store.importSet({ rules: [depthRule({ id: 'wl-depth' })] }, who);
+  const rt = fx.runtime();
+  await rt.start();
+  const weekAgo = T0 - 7 * 86_400_000;
+  for (let i = 0; i < 100; i++) rt.onAccepted([depth('wl-1', weekAgo + i * 60_000, 30)]);
+  await rt.flushed();
+  t.equal(fx.warnings.notices.length, 1, 'a hundred late readings, one notice');
+  fx.clock.advance(61_000);
+  rt.onAccepted([depth('wl-1', weekAgo + 200 * 60_000, 30)]);
+  await rt.flushed();
+  t.equal(fx.warnings.notices.length, 2);
+  t.match(fx.warnings.notices[1]?.message, /and 99 more late readings/, 'the next one says how many were passed over');
+  t.same(await fx.transitions(), [], 'none of them evaluated');
+});

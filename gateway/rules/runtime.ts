@@ -60,6 +60,8 @@ export interface RuntimeStats {
   lastFlushAtMs: number | null;
 }
 
+/** At most one late-reading notice per device this often. */
+const LATE_NOTICE_MS = 60_000;
 /** States per transaction in a full flush (one upsert statement). */
 const STATE_CHUNK = 500;
 
@@ -85,6 +87,7 @@ class Runtime implements RulesRuntime {
   private rules = new Map<string, VersionedRule>();
   /** Rules replaced or removed by a hot apply, for transitions still pending from them. */
   private retired = new Map<string, VersionedRule>();
+  private readonly lateSeen = new Map<string, { atMs: number; suppressed: number }>();
   private pendingTransitions: Transition[] = [];
   private pendingNotices: EngineNotice[] = [];
   private pendingEvents: NewEvent[] = [];
@@ -219,7 +222,10 @@ class Runtime implements RulesRuntime {
       for (const t of step.transitions) m.ruleTransitions.inc({ to: gradeOf(t.to) ?? 'none' });
     }
     for (const t of step.transitions) this.pendingTransitions.push(t);
-    for (const n of step.notices) this.pendingNotices.push(n);
+    for (const n of step.notices) {
+      const kept = n.type === 'late_reading' ? this.lateNotice(n) : n;
+      if (kept) this.pendingNotices.push(kept);
+    }
     this.collected++;
   }
 
@@ -366,5 +372,24 @@ class Runtime implements RulesRuntime {
     let oldest = Infinity;
     for (const e of this.retryStates.values()) if (e.gen < oldest) oldest = e.gen;
     return oldest;
+  }
+
+  /**
+   * A device replaying old data (a gauge back from a week offline) sends late readings by the
+   * thousand: one notice per device per LATE_NOTICE_MS reaches the warning log, saying how many
+   * were passed over meanwhile, so the log stays readable and the commit stays small.
+   */
+  private lateNotice(n: EngineNotice): EngineNotice | null {
+    const key = n.deviceId ?? '';
+    const now = this.o.clock.now();
+    const seen = this.lateSeen.get(key);
+    if (seen && now - seen.atMs < LATE_NOTICE_MS) {
+      seen.suppressed++;
+      return null;
+    }
+    if (this.lateSeen.size >= 100_000) this.lateSeen.clear();
+    const more = seen && seen.suppressed > 0 ? ` (and ${seen.suppressed} more late readings from this device since the last notice)` : '';
+    this.lateSeen.set(key, { atMs: now, suppressed: 0 });
+    return { ...n, message: n.message + more };
   }
 }
