@@ -3,27 +3,13 @@
  * exit (a run against a live gateway is town.test.ts's job).
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test/helpers/postgres.js';
+import { runNode } from '../../test/helpers/run-node.js';
 
 const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
 
-function run(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: opts.cwd ?? process.cwd(), env: opts.env ?? process.env });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
+const run = (args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) => runNode(['--import', 'tsx', cli, ...args], opts);
 
 t.test('--help lists the options', async (t) => {
   const r = await run(['--help']);
