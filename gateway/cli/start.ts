@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../core/log.js';
 import { startGateway } from '../service.js';
+import { ScaledClock, systemClock } from '../core/clock.js';
 
 /**
  * `cityops start`. With --demo-if-unconfigured (what `npm start` passes) and no configuration
@@ -10,9 +11,11 @@ import { startGateway } from '../service.js';
 export async function runStart(opts: { loaded: LoadedConfig; logger: Logger; demoIfUnconfigured: boolean }): Promise<number> {
   const { loaded, logger } = opts;
   const config = opts.demoIfUnconfigured && loaded.unconfigured ? { ...loaded.config, demo: { ...loaded.config.demo, enabled: true } } : loaded.config;
-  const gw = await startGateway({ config, logger });
+  // A demo may run faster than real time (demo.speed): gateway and town share one scaled clock.
+  const clock = config.demo.enabled && config.demo.speed > 1 ? new ScaledClock(config.demo.speed) : systemClock;
+  const gw = await startGateway({ config, logger, clock });
   // Loaded only when wanted: a production image needs none of the simulator code.
-  const demo = config.demo.enabled ? await (await import('../demo.js')).startDemoTown({ gateway: gw, logger }) : undefined;
+  const demo = config.demo.enabled ? await (await import('../demo.js')).startDemoTown({ gateway: gw, logger, clock }) : undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -14,6 +14,7 @@ export const envOverrides: ReadonlyArray<{ env: string; path: string; type: 'int
   { env: 'CITYOPS_DATA_DIR', path: 'dataDir', type: 'string' },
   { env: 'DATABASE_URL', path: 'database.url', type: 'string' },
   { env: 'CITYOPS_DEMO', path: 'demo.enabled', type: 'bool' },
+  { env: 'CITYOPS_DEMO_SPEED', path: 'demo.speed', type: 'int' },
   { env: 'CITYOPS_ADMIN_TOKEN', path: 'auth.adminToken', type: 'string' },
   { env: 'CITYOPS_LOG_LEVEL', path: 'log.level', type: 'string' },
 ];

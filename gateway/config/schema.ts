@@ -17,6 +17,7 @@ export const ConfigSchema = Type.Object(
         devicesPerKind: Type.Integer({ minimum: 1, maximum: 1000, default: 3, description: 'Simulated devices of each built-in kind: enough to see every adapter at work, few enough for a laptop.' }),
         intervalMs: Duration(2000, 'How often each simulated device reports.'),
         scenario: Type.String({ default: 'rainstorm', description: 'Demo scenario: calm, rainstorm, fire, manhole, gas-leak.' }),
+        speed: Type.Integer({ minimum: 1, maximum: 120, default: 1, description: 'Run the demo (gateway and town) this many times faster than real time: 20 plays the 40-minute rainstorm in 2 minutes. Times in the data then run ahead of the wall clock.' }),
       },
       { default: {}, additionalProperties: false },
     ),
