@@ -114,12 +114,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     });
     await rules.start();
     closers.push(() => rules.stop());
-    // The rules see a message's readings as soon as they are durable (live path), and again
-    // through the drain (replays after a crash); the spool checkpoint waits for both.
+    // The rules see a message's readings as their spool record is written and commit what
+    // follows once it is durable (live path), and again through the drain (replays after a
+    // crash); the spool checkpoint waits for both.
     const pipeline = await IngestPipeline.open({
       config, logger: componentLogger(logger, 'ingest'), clock, metrics, registry,
       sink: rules.sink(databaseSink(db)),
-      onAccepted: (rows) => rules.onAccepted(rows),
+      onAccepted: (rows, durable) => rules.onAccepted(rows, durable),
     });
     closers.push(() => pipeline.close());
 

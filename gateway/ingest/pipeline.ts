@@ -21,10 +21,12 @@ export interface PipelineContext {
   registry: DeviceRegistry;
   sink: IngestSink;
   /**
-   * Told about a message's readings once they are durable in the spool, before the database has
-   * them (the rules runtime evaluates them at once). Must not throw; it is not awaited.
+   * Told about a message's readings as their spool record is being written, with a promise that
+   * settles true once it is durable (false if the spool refused it): the rules runtime evaluates
+   * at once and commits what follows only after `durable`, so the fsync and the warning's
+   * transaction overlap. Must not throw; it is not awaited.
    */
-  onAccepted?: (rows: ReadingRow[]) => void;
+  onAccepted?: (rows: ReadingRow[], durable: Promise<boolean>) => void;
   /** Raised when the spool refuses new readings (quota), and cleared when it has room again. */
   onSpoolAlarm?: (full: boolean) => void;
 }
@@ -132,8 +134,10 @@ export class IngestPipeline {
   private async persist(record: IngestRecord): Promise<void> {
     if (record.rows.length === 0 && record.dead.length === 0) return;
     let lsn: number;
+    const appended = this.spool.append(encodeRecord(record));
+    if (record.rows.length > 0) this.notifyAccepted(record.rows, appended.then(() => true, () => false));
     try {
-      lsn = await this.spool.append(encodeRecord(record));
+      lsn = await appended;
     } catch (e) {
       if (e instanceof GatewayError && e.code === 'GW_ERR_SPOOL_FULL') this.setSpoolAlarm(true);
       throw e;
@@ -141,12 +145,11 @@ export class IngestPipeline {
     if (this.spoolWasFull && !this.spool.stats().full) this.setSpoolAlarm(false);
     for (const d of record.dead) this.ctx.metrics.deadLetters.inc({ reason: d.reasonCode });
     this.drainer.offer(lsn, record);
-    if (record.rows.length > 0) this.notifyAccepted(record.rows);
   }
 
-  private notifyAccepted(rows: ReadingRow[]): void {
+  private notifyAccepted(rows: ReadingRow[], durable: Promise<boolean>): void {
     try {
-      this.ctx.onAccepted?.(rows);
+      this.ctx.onAccepted?.(rows, durable);
     } catch (e) {
       // The readings are durable and will reach the rules through the drain (replay path).
       this.ctx.logger.error({ err: (e as Error).message }, 'onAccepted hook failed');

@@ -179,3 +179,18 @@ t.test('late readings: one notice per device per minute, counting the ones passe
   t.match(fx.warnings.notices[1]?.message, /and 99 more late readings/, 'the next one says how many were passed over');
   t.same(await fx.transitions(), [], 'none of them evaluated');
 });
+
+t.test('live: evaluated as the spool record is written, committed only once it is durable', async (t) => {
+  const fx = await rulesFixture(t);
+  await fx.store.importSet({ rules: [depthRule({ id: 'wl-depth', for: '0s' })] }, who);
+  const rt = fx.runtime();
+  await rt.start();
+  let durable!: (ok: boolean) => void;
+  rt.onAccepted([depth('wl-1', T0 + 1000, 30)], new Promise<boolean>((r) => (durable = r)));
+  fx.clock.advance(0);
+  await new Promise((r) => setTimeout(r, 100));
+  t.same(await fx.transitions(), [], 'the warning waits for the fsync');
+  durable(true);
+  await rt.flushed();
+  t.same(await fx.transitions(), ['wl-depth/wl-1 0→2 @1s'], 'and commits once the reading is durable');
+});

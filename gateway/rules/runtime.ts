@@ -37,8 +37,11 @@ export interface RulesRuntime {
   start(): Promise<void>;
   /** Stops ticking and commits what is pending. */
   stop(): Promise<void>;
-  /** Live path: readings durable in the spool, evaluated at once; committed within `rules.flushMs`. */
-  onAccepted(rows: readonly ReadingRow[]): void;
+  /**
+   * Live path: readings evaluated at once, as their spool record is written; what they cause is
+   * committed within `rules.flushMs`, and never before `durable` (the spool's fsync) settled.
+   */
+  onAccepted(rows: readonly ReadingRow[], durable?: Promise<boolean>): void;
   /** Replay path: wraps the drain's database sink; a write resolves once the rule states and warnings from its rows are committed too. */
   sink(inner: IngestSink): IngestSink;
   /** Hot apply after an activation change: the new active set runs, live state of unchanged rules is kept. */
@@ -88,6 +91,8 @@ class Runtime implements RulesRuntime {
   /** Rules replaced or removed by a hot apply, for transitions still pending from them. */
   private retired = new Map<string, VersionedRule>();
   private readonly lateSeen = new Map<string, { atMs: number; suppressed: number }>();
+  /** Spool writes of readings evaluated live and not yet behind a commit. */
+  private durables: Array<Promise<boolean>> = [];
   private pendingTransitions: Transition[] = [];
   private pendingNotices: EngineNotice[] = [];
   private pendingEvents: NewEvent[] = [];
@@ -154,9 +159,10 @@ class Runtime implements RulesRuntime {
     for (const w of left) w.reject(new GatewayError('GW_ERR_NOT_READY', 'the rules runtime stopped before committing; the spool replays these readings at the next start'));
   }
 
-  onAccepted(rows: readonly ReadingRow[]): void {
+  onAccepted(rows: readonly ReadingRow[], durable?: Promise<boolean>): void {
     // Before start (or after stop) the drain's replay path evaluates these instead.
     if (!this.running || rows.length === 0) return;
+    if (durable) this.durables.push(durable);
     this.collect(this.engine.process(rows, this.o.clock.now()));
     this.scheduleFlush();
   }
@@ -290,6 +296,8 @@ class Runtime implements RulesRuntime {
     const notices = this.pendingNotices;
     const events = this.pendingEvents;
     const deletes = [...this.pendingDeletes];
+    const durables = this.durables;
+    this.durables = [];
     this.pendingTransitions = [];
     this.pendingNotices = [];
     this.pendingEvents = [];
@@ -315,8 +323,14 @@ class Runtime implements RulesRuntime {
           if (transitions.length > 0) await this.o.warnings.apply(tx, emit, transitions, ruleOf, now);
           for (const n of notices) await this.o.warnings.notice(tx, emit, n, now);
           for (const e of events) await emit(e);
+          // Nothing commits ahead of the readings it rests on: the fsync ran alongside this work.
+          if (durables.length > 0 && !(await Promise.all(durables)).every(Boolean)) {
+            this.log.warn('readings evaluated live were refused by the spool (full); their devices were not acknowledged and will send them again');
+          }
         });
         timer?.();
+      } else {
+        this.durables = durables.concat(this.durables); // nothing written yet that rests on them
       }
     } catch (e) {
       // Nothing committed: everything goes back, ahead of what came in meanwhile.
@@ -324,6 +338,7 @@ class Runtime implements RulesRuntime {
       this.pendingNotices = notices.concat(this.pendingNotices);
       this.pendingEvents = events.concat(this.pendingEvents);
       for (const d of deletes) this.pendingDeletes.add(d);
+      this.durables = durables.concat(this.durables);
       for (const [k, e] of taken) if (!this.retryStates.has(k)) this.retryStates.set(k, e);
       for (const [id, r] of retired) if (!this.retired.has(id)) this.retired.set(id, r);
       this.failures++;
