@@ -55,7 +55,7 @@ export const RateCondition = Type.Object(
 export const NoDataCondition = Type.Object(
   {
     type: Type.Literal('no_data'),
-    metric: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Watch this metric only; default: any reading from the device.' })),
+    metric: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Watch this metric only; default: every reading from the device.' })),
     after: PerGrade(DurationString, 'Per-grade silence before the grade holds (e.g. yellow after 2h, orange after 6h).'),
   },
   { additionalProperties: false },
@@ -101,7 +101,7 @@ export const Condition = Type.Union([ThresholdCondition, RateCondition, NoDataCo
 
 export const Scope = Type.Object(
   {
-    kinds: Type.Array(Type.String(), { default: [], description: 'Device kinds (empty: any kind whose adapter exposes the metrics).' }),
+    kinds: Type.Array(Type.String(), { default: [], description: 'Device kinds (empty: every kind whose adapter exposes the metrics).' }),
     devices: Type.Array(Type.String(), { default: [], description: 'Device ids (empty: all in the other filters).' }),
     blocks: Type.Array(Type.String({ pattern: '^[0-9]{1,17}$' }), { default: [], description: 'Grid-block code prefixes.' }),
     tags: Type.Array(Type.String(), { default: [], description: 'Device tags; a device needs all of them.' }),

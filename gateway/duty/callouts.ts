@@ -15,7 +15,7 @@ import { getPlan, isPlanCategory, resolveSteps } from './plans.js';
  * 叫应 callouts (seed 003 §四2, docs/duty.md): the state machine. A callout calls the person on
  * duty for the first step, reminds every `remindEveryMs`, escalates to the next role when the
  * step's deadline passes, and after the last step stays `exhausted`, reminding, until someone
- * acknowledges or the warning clears. All state is in the database: any process may tick, a
+ * acknowledges or the warning clears. All state is in the database: every process may tick, a
  * restart continues where it stopped, and rows are claimed with SKIP LOCKED.
  */
 

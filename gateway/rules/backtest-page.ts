@@ -7,7 +7,7 @@ import type { EngineReading } from '../../rules/engine/types.js';
  * - `t`: each reading's time, timestamptz_send (big-endian int8 microseconds since 2000-01-01).
  * - `f`: one byte per reading, which of value, seq and state it has (FLAG_*).
  * - `v`, `q`: the values (float8send) and sequence numbers (int8send) of the readings that
- *   have one, in order; `s` likewise the states (JSON: any text).
+ *   have one, in order; `s` likewise the states (JSON: free text).
  *
  * `PAGE_COLUMNS` aggregates a subquery of (time, value, state, seq) rows in its order.
  */

@@ -9,11 +9,13 @@ import type { ReadingRow } from '../ingest/record.js';
 import type { GatewayMetrics } from '../metrics/registry.js';
 import type { Db } from '../storage/db.js';
 import type { WarningService } from '../warnings/types.js';
-import type { EngineNotice, PersistedState, RuleEngine, StepResult, Transition, VersionedRule } from '../../rules/engine/types.js';
+import type { EngineNotice, RuleEngine, StepResult, Transition, VersionedRule } from '../../rules/engine/types.js';
 import { createEngine } from '../../rules/engine/index.js';
 import { gradeOf } from '../../rules/schema.js';
 import type { RuleStore } from './store.js';
 import { loadStates, saveStates } from './states.js';
+import { PendingStates } from './pending-states.js';
+import { LateNotices } from './late-notices.js';
 
 export interface RulesRuntimeOptions {
   db: Db;
@@ -63,8 +65,6 @@ export interface RuntimeStats {
   lastFlushAtMs: number | null;
 }
 
-/** At most one late-reading notice per device this often. */
-const LATE_NOTICE_MS = 60_000;
 /** States per transaction in a full flush (one upsert statement). */
 const STATE_CHUNK = 500;
 
@@ -90,19 +90,15 @@ class Runtime implements RulesRuntime {
   private rules = new Map<string, VersionedRule>();
   /** Rules replaced or removed by a hot apply, for transitions still pending from them. */
   private retired = new Map<string, VersionedRule>();
-  private readonly lateSeen = new Map<string, { atMs: number; suppressed: number }>();
+  private readonly late = new LateNotices();
   /** Spool writes of readings evaluated live and not yet behind a commit. */
   private durables: Array<Promise<boolean>> = [];
   private pendingTransitions: Transition[] = [];
   private pendingNotices: EngineNotice[] = [];
   private pendingEvents: NewEvent[] = [];
   private pendingDeletes = new Set<string>();
-  /**
-   * States exported from the engine and not yet written, oldest first (a re-export keeps the
-   * entry's place and the generation it was first exported at): what a waiter for generation g
-   * needs written is every entry with gen ≤ g.
-   */
-  private retryStates = new Map<string, { state: PersistedState; gen: number }>();
+  /** States exported from the engine and not yet written (gateway/rules/pending-states.ts). */
+  private readonly pendingStates = new PendingStates();
   private collected = 0;
   private committed = 0;
   private waiters: Waiter[] = [];
@@ -229,7 +225,7 @@ class Runtime implements RulesRuntime {
     }
     for (const t of step.transitions) this.pendingTransitions.push(t);
     for (const n of step.notices) {
-      const kept = n.type === 'late_reading' ? this.lateNotice(n) : n;
+      const kept = n.type === 'late_reading' ? this.late.admit(n, this.o.clock.now()) : n;
       if (kept) this.pendingNotices.push(kept);
     }
     this.collected++;
@@ -282,7 +278,7 @@ class Runtime implements RulesRuntime {
     }
     this.flushing = this.flushOnce(full).finally(() => {
       this.flushing = undefined;
-      if (this.collected <= this.committed && this.retryStates.size === 0) return;
+      if (this.collected <= this.committed && this.pendingStates.size === 0) return;
       if (this.failures > 0) this.scheduleFlush(Math.min(5000, 50 * 2 ** Math.min(this.failures, 7)));
       else if (this.waiters.length > 0) void this.runFlush(true);
       else this.scheduleFlush();
@@ -302,13 +298,10 @@ class Runtime implements RulesRuntime {
     this.pendingNotices = [];
     this.pendingEvents = [];
     this.pendingDeletes.clear();
-    for (const s of this.engine.exportStates()) {
-      const key = `${s.ruleId}\u0000${s.subjectKey}`;
-      this.retryStates.set(key, { state: s, gen: this.retryStates.get(key)?.gen ?? gen });
-    }
+    this.pendingStates.add(this.engine.exportStates(), gen);
     // A full flush writes the oldest states in bounded chunks, so a warning change never waits
     // behind one long transaction; waiters loop until their generation is written.
-    const taken = full ? this.takeOldest(this.o.stateChunk ?? STATE_CHUNK) : this.takeStatesOf(transitions);
+    const taken = full ? this.pendingStates.takeOldest(this.o.stateChunk ?? STATE_CHUNK) : this.pendingStates.takeFor(transitions);
     const states = taken.map(([, e]) => e.state);
     const retired = this.retired;
     this.retired = new Map();
@@ -339,7 +332,7 @@ class Runtime implements RulesRuntime {
       this.pendingEvents = events.concat(this.pendingEvents);
       for (const d of deletes) this.pendingDeletes.add(d);
       this.durables = durables.concat(this.durables);
-      for (const [k, e] of taken) if (!this.retryStates.has(k)) this.retryStates.set(k, e);
+      this.pendingStates.putBack(taken);
       for (const [id, r] of retired) if (!this.retired.has(id)) this.retired.set(id, r);
       this.failures++;
       this.counts.flushFailures++;
@@ -349,7 +342,7 @@ class Runtime implements RulesRuntime {
     if (this.failures > 0) this.log.info({ attempts: this.failures + 1 }, 'saving rule states and warnings recovered');
     this.failures = 0;
     // Transitions up to `gen` are in; states only up to just before the oldest left unwritten.
-    this.committed = Math.max(this.committed, Math.min(gen, this.oldestUnwritten() - 1));
+    this.committed = Math.max(this.committed, Math.min(gen, this.pendingStates.oldestGen() - 1));
     this.counts.flushes++;
     this.counts.lastFlushAtMs = now;
     const still: Waiter[] = [];
@@ -360,51 +353,4 @@ class Runtime implements RulesRuntime {
     this.waiters = still;
   }
 
-  /** The pending states of the subjects these transitions are about (removed from the pending map). */
-  private takeStatesOf(transitions: readonly Transition[]): Array<[string, { state: PersistedState; gen: number }]> {
-    const out: Array<[string, { state: PersistedState; gen: number }]> = [];
-    for (const t of transitions) {
-      const key = `${t.ruleId}\u0000${t.fingerprint.slice(t.ruleId.length + 1)}`;
-      const e = this.retryStates.get(key);
-      if (e === undefined) continue;
-      this.retryStates.delete(key);
-      out.push([key, e]);
-    }
-    return out;
-  }
-
-  private takeOldest(n: number): Array<[string, { state: PersistedState; gen: number }]> {
-    const out: Array<[string, { state: PersistedState; gen: number }]> = [];
-    for (const entry of this.retryStates) {
-      if (out.length >= n) break;
-      out.push(entry);
-    }
-    for (const [k] of out) this.retryStates.delete(k);
-    return out;
-  }
-
-  private oldestUnwritten(): number {
-    let oldest = Infinity;
-    for (const e of this.retryStates.values()) if (e.gen < oldest) oldest = e.gen;
-    return oldest;
-  }
-
-  /**
-   * A device replaying old data (a gauge back from a week offline) sends late readings by the
-   * thousand: one notice per device per LATE_NOTICE_MS reaches the warning log, saying how many
-   * were passed over meanwhile, so the log stays readable and the commit stays small.
-   */
-  private lateNotice(n: EngineNotice): EngineNotice | null {
-    const key = n.deviceId ?? '';
-    const now = this.o.clock.now();
-    const seen = this.lateSeen.get(key);
-    if (seen && now - seen.atMs < LATE_NOTICE_MS) {
-      seen.suppressed++;
-      return null;
-    }
-    if (this.lateSeen.size >= 100_000) this.lateSeen.clear();
-    const more = seen && seen.suppressed > 0 ? ` (and ${seen.suppressed} more late readings from this device since the last notice)` : '';
-    this.lateSeen.set(key, { atMs: now, suppressed: 0 });
-    return { ...n, message: n.message + more };
-  }
 }
