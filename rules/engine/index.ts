@@ -1,17 +1,18 @@
 import { formatDuration } from '../duration.js';
-import type { GradeLevel, Rule } from '../schema.js';
+import type { GradeLevel } from '../schema.js';
 import { compileRule, type CompiledRule } from './compile.js';
 import type { Levels } from './conditions/index.js';
 import { ruleHash } from './hash.js';
 import { blockLevel, blockReason, counted, nextAgeOut } from './kofn.js';
 import { machineDue, machinePending, step } from './machine.js';
-import { blockJson, deviceJson, restoreBlock, restoreDevice } from './persist.js';
+import { persisted, restoreBlock, restoreDevice } from './persist.js';
 import { RuleIndex, sameContext, type DeviceEntry } from './profiles.js';
 import { BlockState, DeviceState, Member, takeKey, type AnyState } from './subjects.js';
 import { TimerHeap } from './timers.js';
 import type { EngineNotice, EngineOptions, EngineReading, PersistedState, RuleEngine, StepResult, VersionedRule } from './types.js';
 
 export { ruleHash } from './hash.js';
+export { metricsReadBy } from './metrics-read.js';
 export { parseExpression, type ParseResult } from './expression.js';
 export type * from './types.js';
 
@@ -501,35 +502,4 @@ class Engine implements RuleEngine {
 function heldFor(rule: CompiledRule, from: number, to: number): string {
   const ms = to > from ? (rule.timing.forMs[to] as number) : rule.timing.clearForMs;
   return ms > 0 ? ` for ${formatDuration(ms)}` : '';
-}
-
-function persisted(st: AnyState): PersistedState {
-  return {
-    ruleId: st.rule.id,
-    ruleHash: st.rule.hash,
-    subjectKey: st.subjectKey,
-    partition: st.partition,
-    state: st instanceof BlockState ? blockJson(st) : deviceJson(st),
-  };
-}
-
-/**
- * The metrics the rules read, or null when one reads every metric (no_data without a metric).
- * Readings of other metrics would touch no state: leaving them out changes no transition (a
- * timer fires at its due instant whichever later reading runs it, or at the end).
- */
-export function metricsReadBy(rules: readonly Rule[]): string[] | null {
-  const out = new Set<string>();
-  for (const rule of rules) {
-    if (rule.enabled === false) continue;
-    let cond;
-    try {
-      cond = compileRule(rule, 0, '').cond;
-    } catch {
-      continue; // the engine disables it: it reads nothing
-    }
-    if (cond.anyMetric) return null;
-    for (const m of cond.metrics) out.add(m);
-  }
-  return [...out];
 }

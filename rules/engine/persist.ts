@@ -1,4 +1,5 @@
-import type { BlockDevice, BlockState, DeviceState, Member } from './subjects.js';
+import { BlockState, type AnyState, type BlockDevice, type DeviceState, type Member } from './subjects.js';
+import type { PersistedState } from './types.js';
 
 /**
  * The JSON form of states (PersistedState.state). NaN and −Infinity have no JSON form: they are
@@ -80,4 +81,15 @@ export function restoreBlock(s: BlockState, json: unknown, newMember: (id: strin
   }
   s.last = last;
   return true;
+}
+
+/** A state as `rule_states` keeps it (PersistedState; the JSON above). */
+export function persisted(st: AnyState): PersistedState {
+  return {
+    ruleId: st.rule.id,
+    ruleHash: st.rule.hash,
+    subjectKey: st.subjectKey,
+    partition: st.partition,
+    state: st instanceof BlockState ? blockJson(st) : deviceJson(st),
+  };
 }
