@@ -88,6 +88,59 @@ export const ConfigSchema = Type.Object(
       ),
       { default: [], description: 'Notifier channels rules can name. `sse` and `mqtt` exist built in.' },
     ),
+    cases: Type.Object(
+      {
+        openAtGrade: Type.Enum(['off', 'blue', 'yellow', 'orange', 'red'], { default: 'red', description: 'Rule warnings at or above this grade open a case for the district even when the rule does not ask for one (`openCase`); off: only rule actions.' }),
+        sla: Type.Object(
+          {
+            firstReportMs: Duration(30 * 60 * 1000, 'First report to the district within this long of the incident (seeds 000, 004).'),
+            writtenReportMs: Duration(60 * 60 * 1000, 'Confirmed written report within this long of the incident (seeds 000, 004).'),
+            signMs: Duration(10 * 60 * 1000, 'A dispatched unit signs for the case within this much of its duty time (seed 004 第十二条).'),
+            arriveTier1Ms: Duration(20 * 60 * 1000, 'A tier-1 unit arrives within this much duty time of the dispatch (seed 004).'),
+            arriveOtherMs: Duration(30 * 60 * 1000, 'Tier-2 and tier-3 units arrive within this much duty time of the dispatch (seed 004).'),
+            pointsPerMiss: Type.Number({ minimum: 0, default: 0.5, description: 'Points deducted from a unit per missed deadline in the monthly linkage report (seed 004, annex 2).' }),
+            tickMs: Duration(1000, 'How often open deadlines are checked, so a breach is raised within this long of happening.'),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+        sources: Type.Array(
+          Type.Object(
+            {
+              id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$', description: 'Source id sent in X-CityOps-Source, e.g. 12345 or 110.' }),
+              name: Type.String({ default: '', description: 'Display name, e.g. 12345 市民热线.' }),
+              secret: Type.String({ minLength: 16, description: 'The source\'s HMAC-SHA256 key: it signs each POST /api/v1/cases like our own deliveries are signed.' }),
+              category: Type.String({ default: 'other', description: 'Category of its cases when the report names none.' }),
+            },
+            { additionalProperties: false },
+          ),
+          { default: [], description: 'External case sources (12345 hotline, 110 linkage, other platforms), each with its own key.' },
+        ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    district: Type.Object(
+      {
+        primaryUrl: Type.String({ default: '', description: 'The district platform\'s primary endpoint (base URL: /cases, /warnings, ... are appended). Empty: nothing is forwarded (messages wait in the outbox).' }),
+        backupUrl: Type.String({ default: '', description: 'The backup link (seed 002 §21: two links that switch over); empty: primary only.' }),
+        secret: Type.String({ default: '', description: 'HMAC-SHA256 key signing what we send (X-CityOps-Signature).' }),
+        feedbackSecret: Type.String({ default: '', description: 'The district\'s key for POST /api/v1/district/feedback; empty: feedback is refused.' }),
+        warningFormat: Type.Enum(['json', 'cap'], { default: 'cap', description: 'Warnings go to the district as CAP 1.2 XML or as JSON (cases are always JSON).' }),
+        forwardMinGrade: Type.Enum(['off', 'blue', 'yellow', 'orange', 'red'], { default: 'blue', description: 'Warnings at or above this grade are forwarded (and their updates and cancels); off: none.' }),
+        timeoutMs: Duration(3000, 'Per-attempt timeout; a primary that does not answer in time counts as down.'),
+        probeMs: Duration(1000, 'While the backup carries the traffic, the primary is probed this often and taken back as soon as it answers.'),
+        maxAgeMs: Type.Integer({ minimum: 24 * 60 * 60 * 1000, default: 7 * 24 * 60 * 60 * 1000, description: 'Give up on a district message this old (never less than 24 hours); it stays visible and re-sendable and an alarm is raised.' }),
+        shareEveryMs: Duration(60 * 60 * 1000, 'Data sharing (seed S4): how often the device inventory and status, warnings summary and duty roster are pushed; 0: never.'),
+        feedbackToleranceMs: Duration(5 * 60 * 1000, 'Feedback whose timestamp is further than this from now is refused; nonces are remembered twice this long.'),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    externalWarnings: Type.Object(
+      {
+        forwardMinGrade: Type.Enum(['off', 'blue', 'yellow', 'orange', 'red'], { default: 'orange', description: 'External (CAP) warnings at or above this grade are forwarded to the district; off: none.' }),
+        notify: Type.Array(Type.String(), { default: [], description: 'Notifier channels (besides MQTT) told of external warnings.' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     mqtt: Type.Object(
       {
         host: Type.String({ default: '0.0.0.0', description: 'Interface for MQTT; devices connect from the field network.' }),

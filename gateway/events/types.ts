@@ -52,3 +52,27 @@ export interface EventFeed {
   subscribe(q: EventQuery, listener: (e: PlatformEvent) => void): () => void;
   close(): Promise<void>;
 }
+
+/**
+ * A durable consumer of the feed (relay.ts): its cursor is kept in the database, and each page
+ * of events is handled in the transaction that moves the cursor on, so whatever it enqueues
+ * (subscription deliveries, district forwards) is queued exactly once per event, across
+ * crashes, restarts and several processes. A new consumer starts at the end of the feed.
+ */
+export interface EventConsumer {
+  /** Durable name (letters, digits, `_`, `-`): the key of its cursor. */
+  name: string;
+  /** Only these event types (same syntax as the feed's `types` filter: `case.*`); default all. */
+  types?: string[];
+  handle(tx: Queryable, events: readonly PlatformEvent[]): Promise<void>;
+}
+
+export interface EventRelay {
+  /** Before start. */
+  add(consumer: EventConsumer): void;
+  /** Catches every consumer up, then follows the feed live (and polls, for other processes' events). */
+  start(): Promise<void>;
+  /** Resolves when every consumer has handled everything visible now (tests, shutdown). */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}

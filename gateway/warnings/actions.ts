@@ -7,7 +7,7 @@ import { isTopicLevel, warningTopic } from '../broker/topics.js';
 import { parseDuration } from '../../rules/duration.js';
 import type { GradeActions } from '../../rules/schema.js';
 import type { VersionedRule } from '../../rules/engine/types.js';
-import type { Emit } from './types.js';
+import type { CaseOpener, Emit } from './types.js';
 import { changeEvent, transitionView, type Change } from './change.js';
 import { addTimeline, gradeName, toView, updateWarning, type WarningRow } from './repo.js';
 
@@ -20,6 +20,10 @@ export interface ActionDeps {
   outbox: Outbox;
   duty: Duty;
   warnings: Config['warnings'];
+  /** Opens the case a warning asks for, in the warning's transaction (gateway/cases). */
+  cases?: CaseOpener | undefined;
+  /** Warnings at or above this level open a case even when the rule's actions do not say so; 0: only rule actions. */
+  caseAtLevel?: number;
 }
 
 /** MQTT topic level for warnings without a (usable) device kind: block, storm and system warnings. */
@@ -43,6 +47,8 @@ const gradeLabels = { blue: '蓝色', yellow: '黄色', orange: '橙色', red: '
 
 /** What people read of a warning: its rule's name (the rule id when the rule is not at hand), or the storm's block. */
 export function warningTitle(w: WarningRow, rule?: VersionedRule): string {
+  const title = w.data['title'];
+  if (typeof title === 'string' && title !== '') return title;
   if (w.rule_id === null) return `storm in block ${w.block_code}`;
   return rule?.rule.name ?? w.rule_id;
 }
@@ -142,13 +148,18 @@ export async function callout(tx: Queryable, emit: Emit, deps: ActionDeps, w: Wa
   return true;
 }
 
-/** Marks the case and picture requests of the grade's actions, once per warning. */
-export async function recordRequests(tx: Queryable, emit: Emit, w: WarningRow, actions: GradeActions | undefined, nowMs: number): Promise<WarningRow> {
+/**
+ * Marks the case and picture requests of the grade's actions (or of the `cases.openAtGrade`
+ * policy), once per warning, and opens the case in the same transaction.
+ */
+export async function recordRequests(tx: Queryable, emit: Emit, deps: ActionDeps, w: WarningRow, actions: GradeActions | undefined, nowMs: number): Promise<WarningRow> {
   let row = w;
-  if (actions?.openCase && row.case_requested_at_ms === null) {
+  const byPolicy = (deps.caseAtLevel ?? 0) > 0 && row.grade >= (deps.caseAtLevel ?? 0) && row.rule_id !== null;
+  if ((actions?.openCase || byPolicy) && row.case_requested_at_ms === null) {
     row = await updateWarning(tx, row.id, { case_requested_at_ms: nowMs });
     await addTimeline(tx, row.id, { type: 'case_requested', atMs: nowMs, toGrade: row.grade });
     await emit(warningEvent('warning.case_requested', row, { warning: toView(row) }));
+    if (deps.cases) await deps.cases.openForWarning(tx, emit, toView(row), nowMs);
   }
   if (actions?.picture && row.picture_requested_at_ms === null) {
     row = await updateWarning(tx, row.id, { picture_requested_at_ms: nowMs });

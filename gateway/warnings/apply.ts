@@ -59,7 +59,7 @@ async function raise(tx: Queryable, emit: Emit, ctx: WarningContext, t: Transiti
     await announce(tx, ctx, row, c, actions?.notify ?? [], nowMs, title);
     await callout(tx, emit, ctx, row, actions, title, nowMs);
   }
-  await recordRequests(tx, emit, row, actions, nowMs);
+  await recordRequests(tx, emit, ctx, row, actions, nowMs);
 }
 
 /** Counts the new warning in its block's minute; past the limit, or while the block's storm is open, it joins the storm. */
@@ -89,5 +89,5 @@ async function regrade(tx: Queryable, emit: Emit, ctx: WarningContext, open: War
     await announce(tx, ctx, row, c, actions?.notify ?? [], nowMs, title);
     await callout(tx, emit, ctx, row, actions, title, nowMs);
   }
-  await recordRequests(tx, emit, row, actions, nowMs);
+  await recordRequests(tx, emit, ctx, row, actions, nowMs);
 }

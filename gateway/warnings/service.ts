@@ -6,11 +6,12 @@ import type { EventFeed } from '../events/types.js';
 import type { Outbox } from '../outbox/types.js';
 import type { Duty } from '../duty/types.js';
 import { gradeLevel } from '../../rules/schema.js';
-import type { Emit, WarningService } from './types.js';
+import type { CaseOpener, Emit, WarningService } from './types.js';
 import { applyTransition } from './apply.js';
 import type { WarningContext } from './lifecycle.js';
 import { acknowledge, acknowledgedByDuty, comment, manualClear, type Actor, type ManualResult } from './manual.js';
 import { handleNotice, resolveRuleDisabled } from './notices.js';
+import { setDirectWarning, type DirectWarningInput } from './direct.js';
 import { getWarning, listWarnings, timeline, toView } from './repo.js';
 import type { TimelineEntry, WarningQuery, WarningView } from './schema.js';
 import { liveSilences } from './silences.js';
@@ -23,7 +24,9 @@ export interface WarningServiceDeps {
   logger: Logger;
   outbox: Outbox;
   duty: Duty;
-  config: Pick<Config, 'warnings'>;
+  config: Pick<Config, 'warnings' | 'cases'>;
+  /** Opens cases for warnings that ask for one (gateway/cases); without it, the request is only recorded. */
+  cases?: CaseOpener;
   /** For the writes the service starts itself (the API's acknowledge, comment, clear; storm clears on tick). */
   events: EventFeed;
 }
@@ -41,6 +44,10 @@ export interface Warnings extends WarningService {
   tick(nowMs: number): Promise<void>;
   /** For `duty.onAcknowledged`: an acknowledgement through the 叫应 call (not the API) marks the warning as well. */
   acknowledgedByDuty(tx: Queryable, emit: Emit, warningId: string, by: { actor: string; personId?: string | null; note?: string | null }, nowMs: number): Promise<void>;
+  /** Raises, regrades or (grade null) clears a warning no rule raises: SLA breaches, external CAP warnings, link alarms (direct.ts). */
+  setDirect(tx: Queryable, emit: Emit, input: DirectWarningInput, nowMs: number): Promise<WarningView | undefined>;
+  /** The same in a transaction of its own. */
+  setDirectNow(input: DirectWarningInput): Promise<WarningView | undefined>;
   /** Clears the system warning of a rule that runs again. */
   resolveRuleDisabled(tx: Queryable, emit: Emit, ruleId: string, reason: string, nowMs: number): Promise<boolean>;
   list(q: WarningQuery): Promise<{ warnings: WarningView[]; nextCursor: string | null }>;
@@ -52,7 +59,10 @@ export interface Warnings extends WarningService {
 }
 
 export function createWarningService(deps: WarningServiceDeps): Warnings {
-  const ctx: WarningContext = { outbox: deps.outbox, duty: deps.duty, warnings: deps.config.warnings, window: new StormWindow(), log: componentLogger(deps.logger, 'warnings') };
+  const ctx: WarningContext = {
+    outbox: deps.outbox, duty: deps.duty, warnings: deps.config.warnings, window: new StormWindow(), log: componentLogger(deps.logger, 'warnings'),
+    cases: deps.cases, caseAtLevel: deps.config.cases.openAtGrade === 'off' ? 0 : gradeLevel(deps.config.cases.openAtGrade),
+  };
   const { events, clock } = deps;
 
   async function write(fn: (tx: Queryable, emit: Emit, nowMs: number) => Promise<ManualResult>, onWrite: OnWrite | undefined): Promise<WarningView> {
@@ -89,6 +99,20 @@ export function createWarningService(deps: WarningServiceDeps): Warnings {
     acknowledgedByDuty,
 
     resolveRuleDisabled: (tx, emit, ruleId, reason, nowMs) => resolveRuleDisabled(tx, emit, ctx, ruleId, reason, nowMs),
+
+    async setDirect(tx, emit, input, nowMs) {
+      const row = await setDirectWarning(tx, emit, ctx, input, nowMs);
+      return row ? toView(row) : undefined;
+    },
+
+    async setDirectNow(input) {
+      const view = await events.transaction(async (tx, emit) => {
+        const row = await setDirectWarning(tx, emit, ctx, input, clock.now());
+        return row ? toView(row) : undefined;
+      });
+      deps.outbox.poke();
+      return view;
+    },
 
     async list(q) {
       const rows = await listWarnings(deps.db, {

@@ -1,4 +1,5 @@
 import type { Queryable } from '../storage/db.js';
+import type { WarningView } from './schema.js';
 import type { NewEvent, PlatformEvent } from '../events/types.js';
 import type { EngineNotice, Transition, VersionedRule } from '../../rules/engine/types.js';
 
@@ -18,4 +19,12 @@ export interface WarningService {
   apply(tx: Queryable, emit: Emit, transitions: readonly Transition[], rules: (ruleId: string) => VersionedRule | undefined, nowMs: number): Promise<void>;
   /** A rule disabled at run time (and similar) becomes a system warning ops see; late readings are logged on the warning log. */
   notice(tx: Queryable, emit: Emit, notice: EngineNotice, nowMs: number): Promise<void>;
+}
+
+/**
+ * Opens the case a warning asks for (gateway/cases implements it), inside the warning's
+ * transaction so a warning that asked for a case always has one. Idempotent per warning.
+ */
+export interface CaseOpener {
+  openForWarning(tx: Queryable, emit: Emit, warning: WarningView, nowMs: number): Promise<void>;
 }
