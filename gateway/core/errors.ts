@@ -19,6 +19,10 @@ export const errorCodes = {
   GW_ERR_IMPORT_ROWS: { status: 422, summary: 'A bulk import file has bad rows; every bad row is listed by line and field and nothing was imported.' },
   GW_ERR_SPOOL_FULL: { status: 503, summary: 'The ingest spool has reached its quota; new readings are refused (not acknowledged) until it drains.' },
   GW_ERR_LOCKED: { status: 409, summary: 'The embedded database directory is in use by another process (a running gateway).' },
+  GW_ERR_CASE_TRANSITION: { status: 409, summary: 'The case cannot make this lifecycle step from its current status (for example closing a case never dispatched); the message names both.' },
+  GW_ERR_SIGNATURE: { status: 401, summary: 'A signed request (district feedback, external case source) has no signature, a wrong one, or a timestamp outside the allowed window.' },
+  GW_ERR_REPLAY: { status: 409, summary: 'A signed request reused a nonce already seen: it was refused as a replay and nothing changed.' },
+  GW_ERR_CAP_INVALID: { status: 422, summary: 'An external CAP 1.2 alert is malformed or misses a required element; the message names the element.' },
   GW_ERR_NOT_READY: { status: 503, summary: 'The database or the broker is not ready yet.' },
   GW_ERR_INTERNAL: { status: 500, summary: 'An unexpected error; the log has the details under the request id.' },
 } as const;
