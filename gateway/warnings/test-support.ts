@@ -18,6 +18,7 @@ import { Rule } from '../../rules/schema.js';
 import type { EngineNotice, Transition, VersionedRule } from '../../rules/engine/types.js';
 import { createWarningService, type Warnings } from './service.js';
 import { getWarning, timeline, type WarningRow } from './repo.js';
+import type { CaseOpener } from './types.js';
 
 export const BLOCK = '310117006001003012';
 export const T0 = Date.UTC(2026, 5, 1, 2, 0, 0);
@@ -62,17 +63,17 @@ export interface Harness {
   timelineTypes(id: number | string): Promise<string[]>;
 }
 
-export async function harness(t: Test, opts: { db?: Db; warnings?: Partial<Config['warnings']> } = {}): Promise<Harness> {
+export async function harness(t: Test, opts: { db?: Db; warnings?: Partial<Config['warnings']>; cases?: Partial<Config['cases']>; caseOpener?: CaseOpener } = {}): Promise<Harness> {
   const db = opts.db ?? (await testDb(t));
   const clock = new FakeClock(T0);
   const logger = pino({ level: 'silent' });
   const base = testConfig();
-  const config: Config = { ...base, warnings: { ...base.warnings, ...opts.warnings } };
+  const config: Config = { ...base, warnings: { ...base.warnings, ...opts.warnings }, cases: { ...base.cases, ...opts.cases } };
   const feed = createEventFeed({ db, clock, logger });
   t.teardown(() => feed.close());
   const outbox = createOutbox({ db, clock, logger, config: config.outbox });
   const duty = createDuty({ db, clock, logger, outbox, feed, config });
-  const service = createWarningService({ db, clock, logger, outbox, duty, config, events: feed });
+  const service = createWarningService({ db, clock, logger, outbox, duty, config, events: feed, ...(opts.caseOpener ? { cases: opts.caseOpener } : {}) });
   duty.onAcknowledged(service.acknowledgedByDuty);
   return {
     db, clock, service, duty, config, feed,
