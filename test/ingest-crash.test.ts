@@ -3,49 +3,12 @@
  * PUBLISH was acknowledged is in the database afterwards (replayed from the spool).
  */
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { freshDatabase, stopSharedPostgres } from './helpers/postgres.js';
 import { testEnv, tempDir, api, provision, connectDevice, waterloggingPayload } from './helpers/gateway.js';
+import { kill9, startChildGateway as startChild } from './helpers/child-gateway.js';
 
 t.teardown(stopSharedPostgres);
-
-interface Child {
-  proc: ChildProcess;
-  urls: { http: string; mqtt: string };
-}
-
-/** Starts `cityops start` as a separate process and waits for its "running" log line. */
-function startChild(env: Record<string, string>): Promise<Child> {
-  const proc = spawn(process.execPath, ['bin/cityops.js', 'start'], { env: { ...process.env, ...env, CITYOPS_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start in 60 s: ${stderr}`)), 60_000);
-    proc.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${stderr}`)));
-    createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      try {
-        const rec = JSON.parse(line) as { msg?: string; http?: string; mqtt?: string };
-        if (rec.msg === 'CityOps Gateway is running' && rec.http && rec.mqtt) {
-          clearTimeout(timer);
-          resolve({ proc, urls: { http: rec.http, mqtt: rec.mqtt } });
-        }
-      } catch {
-        // not a log line
-      }
-    });
-  });
-}
-
-function kill9(c: Child): Promise<void> {
-  return new Promise((resolve) => {
-    if (c.proc.exitCode !== null) return resolve();
-    c.proc.removeAllListeners('exit');
-    c.proc.once('exit', () => resolve());
-    c.proc.kill('SIGKILL');
-  });
-}
 
 t.test('SIGKILL mid-ingest, restart: every acknowledged reading is stored', async (t) => {
   const db = await freshDatabase();
