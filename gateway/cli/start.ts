@@ -10,11 +10,14 @@ import { ScaledClock, systemClock } from '../core/clock.js';
  */
 export async function runStart(opts: { loaded: LoadedConfig; logger: Logger; demoIfUnconfigured: boolean }): Promise<number> {
   const { loaded, logger } = opts;
-  const config = opts.demoIfUnconfigured && loaded.unconfigured ? { ...loaded.config, demo: { ...loaded.config.demo, enabled: true } } : loaded.config;
+  let config = opts.demoIfUnconfigured && loaded.unconfigured ? { ...loaded.config, demo: { ...loaded.config.demo, enabled: true } } : loaded.config;
   // A demo may run faster than real time (demo.speed): gateway and town share one scaled clock.
   const clock = config.demo.enabled && config.demo.speed > 1 ? new ScaledClock(config.demo.speed) : systemClock;
-  const gw = await startGateway({ config, logger, clock });
   // Loaded only when wanted: a production image needs none of the simulator code.
+  const district = config.demo.enabled ? await (await import('../demo-district.js')).startDemoDistrict(config, clock, logger) : undefined;
+  if (district) config = district.config;
+  const gw = await startGateway({ config, logger, clock });
+  district?.connect(gw.urls.http);
   const demo = config.demo.enabled ? await (await import('../demo.js')).startDemoTown({ gateway: gw, logger, clock }) : undefined;
   let stopping = false;
   const stop = async (signal: string) => {
@@ -23,6 +26,7 @@ export async function runStart(opts: { loaded: LoadedConfig; logger: Logger; dem
     logger.info({ signal }, 'stopping');
     await demo?.stop();
     await gw.close();
+    await district?.stop();
     logger.info('stopped');
     process.exit(0);
   };

@@ -9,7 +9,7 @@ export type { Logger } from 'pino';
  */
 export const redactPaths = [
   'password', '*.password', '*.*.password',
-  'secret', '*.secret', '*.*.secret',
+  'secret', '*.secret', '*.*.secret', 'feedbackSecret', '*.feedbackSecret', '*.*.feedbackSecret',
   'token', '*.token', 'apiKey', '*.apiKey', '*.key',
   'authorization', '*.authorization', 'req.headers.authorization', 'req.headers["x-api-key"]',
   'phone', '*.phone', '*.*.phone', 'contacts', '*.contacts',

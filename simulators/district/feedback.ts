@@ -50,6 +50,11 @@ export class FeedbackSender {
 
   constructor(private readonly d: FeedbackDeps) {}
 
+  /** Where and how feedback goes from now on (the town learns the gateway's URL after the simulator is up). */
+  configure(options: FeedbackOptions): void {
+    this.d.options = options;
+  }
+
   /** A new case reached the district: start its schedule (nothing when feedback is not configured). */
   caseArrived(caseId: string, districtCaseNo: string): void {
     const o = this.d.options;

@@ -49,6 +49,7 @@ export async function startDistrictSimulator(opts: DistrictSimulatorOptions): Pr
     deliveries: (filter) => store.deliveries(filter),
     feedback: (filter) => feedback.list(filter),
     sendFeedback: (caseId, action, extra) => feedback.send(caseId, action, extra),
+    setFeedback: (options) => feedback.configure(options),
     waitFor: (predicate, timeoutMs = 10_000) => new Promise<void>((resolve, reject) => {
       const until = Date.now() + timeoutMs;
       const poll = () => {

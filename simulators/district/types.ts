@@ -191,6 +191,8 @@ export interface DistrictSimulator {
   /** Resolves when `predicate(simulator)` holds (checked every few ms); rejects after timeoutMs of real time (default 10 s). */
   waitFor(predicate: (sim: DistrictSimulator) => boolean, timeoutMs?: number): Promise<void>;
   /** Forgets every delivery and feedback, cancels scheduled feedback and brings both endpoints up. */
+  /** Sets (or replaces) the feedback schedule and target: for a gateway started after the simulator. */
+  setFeedback(options: FeedbackOptions): void;
   reset(): Promise<void>;
   close(): Promise<void>;
 }

@@ -4,6 +4,9 @@
  * call over the event stream (`sse`), since a demo has no phone or SMS gateway configured.
  * Through the gateway's own API, like everything else the simulator provisions.
  */
+/** The disposal unit the simulated district dispatches cases to. */
+export const demoUnit = { id: 'sim-drainage', name: '模拟排水所', tier: 1 } as const;
+
 const categories = ['default', 'rainstorm', 'gale', 'flash_flood', 'geological', 'fire', 'gas', 'structure', 'equipment', 'other'];
 
 export async function seedDemoDuty(opts: { httpUrl: string; adminToken: string; nowMs: number }): Promise<void> {
@@ -33,6 +36,8 @@ export async function seedDemoDuty(opts: { httpUrl: string; adminToken: string; 
     },
     note: 'simulated town (demo)',
   });
+  // The unit the simulated district dispatches to (tier 1: drainage answers round the clock).
+  await call('POST', '/duty/units', { id: demoUnit.id, name: demoUnit.name, tier: demoUnit.tier, contacts: [], blocks: [], kinds: [] });
   const steps = ['duty_officer', 'leader_on_duty', 'head'].map((role) => ({ role, channels: ['sse'] }));
   for (const category of categories) await call('PUT', `/duty/call-plans/${category}`, { description: 'Demo: calls go out on the event stream (no phone gateway configured).', steps });
 }
