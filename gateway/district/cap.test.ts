@@ -1,25 +1,15 @@
 import t, { type Test } from 'tap';
 import type { WarningView } from '../warnings/schema.js';
 import { capReference, capTime, warningToCap, type CapInput, type CapOptions } from './cap.js';
+import { capOrder, capRequired, capValues } from './cap-spec.js';
 
-// Element sequences of the OASIS CAP 1.2 schema (CAP-v1.2-os §3.2, the XML schema in §3.4).
+// Element sequences and value lists of the OASIS CAP 1.2 schema (CAP-v1.2-os §3.2, §3.4).
 const spec = {
-  alert: ['identifier', 'sender', 'sent', 'status', 'msgType', 'source', 'scope', 'restriction', 'addresses', 'code', 'note', 'references', 'incidents', 'info'],
-  alertRequired: ['identifier', 'sender', 'sent', 'status', 'msgType', 'scope'],
-  info: ['language', 'category', 'event', 'responseType', 'urgency', 'severity', 'certainty', 'audience', 'eventCode', 'effective', 'onset', 'expires', 'senderName', 'headline', 'description', 'instruction', 'web', 'contact', 'parameter', 'resource', 'area'],
-  infoRequired: ['category', 'event', 'urgency', 'severity', 'certainty'],
-  area: ['areaDesc', 'polygon', 'circle', 'geocode', 'altitude', 'ceiling'],
-  areaRequired: ['areaDesc'],
-  // CAP 1.2 §3.2.1 / §3.2.2 value lists.
-  status: ['Actual', 'Exercise', 'System', 'Test', 'Draft'],
-  msgType: ['Alert', 'Update', 'Cancel', 'Ack', 'Error'],
-  scope: ['Public', 'Restricted', 'Private'],
-  category: ['Geo', 'Met', 'Safety', 'Security', 'Rescue', 'Fire', 'Health', 'Env', 'Transport', 'Infra', 'CBRNE', 'Other'],
-  responseType: ['Shelter', 'Evacuate', 'Prepare', 'Execute', 'Avoid', 'Monitor', 'Assess', 'AllClear', 'None'],
-  urgency: ['Immediate', 'Expected', 'Future', 'Past', 'Unknown'],
-  severity: ['Extreme', 'Severe', 'Moderate', 'Minor', 'Unknown'],
-  certainty: ['Observed', 'Likely', 'Possible', 'Unlikely', 'Unknown'],
-} as const;
+  alert: capOrder('alert'), alertRequired: capRequired('alert'),
+  info: capOrder('info'), infoRequired: capRequired('info'),
+  area: capOrder('area'), areaRequired: capRequired('area'),
+  ...capValues,
+};
 
 interface El { name: string; attrs: string; children: El[]; text: string }
 

@@ -2,13 +2,14 @@ import { GatewayError } from '../core/errors.js';
 import type { Grade } from '../../rules/schema.js';
 import type { WarningView } from '../warnings/schema.js';
 import type { TransitionView } from '../warnings/change.js';
+import { CAP_NAMESPACE, capToken } from './cap-spec.js';
 
 /**
  * OASIS CAP 1.2 XML for one warning change (docs/district-link.md "CAP 1.2"), from the
  * `warning` and `transition` of the notification payload. Pure: the times come from the input.
  */
 
-export const CAP_NAMESPACE = 'urn:oasis:names:tc:emergency:cap:1.2';
+export { CAP_NAMESPACE };
 
 /** One earlier message of the same warning: CAP 1.2 §3.2.1 `references` is `sender,identifier,sent` triples. */
 export interface CapReference {
@@ -109,9 +110,6 @@ export function xmlEscape(s: string): string {
     .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
     .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
 }
-
-// CAP 1.2 §3.2.1: identifier and sender must not include spaces, commas or restricted characters.
-const capToken = /^[^\s,<&]+$/;
 
 function checkOptions(opts: CapOptions): void {
   if (!capToken.test(opts.sender)) throw new GatewayError('GW_ERR_VALIDATION', `CAP: sender "${opts.sender}" must not be empty or contain spaces, commas, < or &`);

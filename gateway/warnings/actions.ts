@@ -28,7 +28,6 @@ export interface ActionDeps {
 
 /** MQTT topic level for warnings without a (usable) device kind: block, storm and system warnings. */
 export const NO_KIND = 'none';
-const defaultChain: ChainRole[] = ['duty_officer', 'leader_on_duty', 'head'];
 
 export function warningEvent(type: string, w: WarningRow, data: Record<string, unknown>): NewEvent {
   return { type, subject: { type: 'warning', id: String(w.id) }, blockCode: w.block_code || null, grade: gradeName(w.grade), exercise: w.exercise, data };
@@ -119,7 +118,7 @@ export function ackSettings(level: number, actions: GradeActions | undefined, cf
   return {
     deadlineMs: o.deadline !== undefined ? parseDuration(o.deadline) : cfg.acknowledgeDeadlineMs,
     remindEveryMs: o.remindEvery !== undefined ? parseDuration(o.remindEvery) : cfg.remindEveryMs,
-    chain: o.chain ?? defaultChain,
+    chain: o.chain ?? [],
   };
 }
 
