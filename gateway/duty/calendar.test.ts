@@ -1,5 +1,5 @@
 import t from 'tap';
-import { checkCalendar, defaultCalendar, dutyTimeBetween, onDuty, type DutyCalendar } from './calendar.js';
+import { checkCalendar, defaultCalendar, dutyDeadline, dutyTimeBetween, onDuty, type DutyCalendar } from './calendar.js';
 
 /** A Shanghai wall-clock time. 2026-01-05 is a Monday. */
 const sh = (local: string) => Date.parse(`${local}:00+08:00`);
@@ -64,4 +64,34 @@ void t.test('checkCalendar refuses unknown zones and empty windows', async (t) =
   t.throws(() => checkCalendar({ ...defaultCalendar(1), timezone: 'Mars/Olympus' }), { code: 'GW_ERR_VALIDATION' });
   t.throws(() => checkCalendar({ ...defaultCalendar(1), windows: [{ weekdays: [1], from: '08:00', to: '08:00' }] }), { code: 'GW_ERR_VALIDATION' });
   t.doesNotThrow(() => checkCalendar(defaultCalendar(1)), '00:00–24:00 is a whole day');
+});
+
+void t.test('dutyDeadline: tier 1 is plain addition, day and night', async (t) => {
+  const u = unit(defaultCalendar(1));
+  for (const at of ['2026-01-05T23:55', '2026-01-10T03:00', '2026-01-11T12:00']) {
+    t.equal(dutyDeadline(u, sh(at), 20 * MIN), sh(at) + 20 * MIN, at);
+  }
+  t.equal(dutyDeadline(u, sh('2026-01-05T10:00') + 1234, 3 * 24 * 60 * MIN), sh('2026-01-08T10:00') + 1234, 'across days, to the millisecond');
+});
+
+void t.test('dutyDeadline: tier 3 counts office hours only (a Friday-evening dispatch waits for Monday)', async (t) => {
+  const u = unit(defaultCalendar(3));
+  t.equal(dutyDeadline(u, sh('2026-01-09T19:00'), 10 * MIN), sh('2026-01-12T08:40'), 'Friday 19:00 + 10 duty minutes = Monday 08:40');
+  t.equal(dutyDeadline(u, sh('2026-01-09T17:25'), 10 * MIN), sh('2026-01-12T08:35'), 'five minutes on Friday, five on Monday');
+  t.equal(dutyDeadline(u, sh('2026-01-09T17:20'), 10 * MIN), sh('2026-01-09T17:30'), 'ending exactly at the end of the window');
+  t.equal(dutyDeadline(u, sh('2026-01-05T10:00'), 30 * MIN), sh('2026-01-05T10:30'), 'inside office hours: addition');
+  const holiday = unit({ ...defaultCalendar(3), holidays: ['2026-01-12'] });
+  t.equal(dutyDeadline(holiday, sh('2026-01-09T19:00'), 10 * MIN), sh('2026-01-13T08:40'), 'a Monday holiday moves it to Tuesday');
+  for (const [from, d] of [['2026-01-09T19:00', 10], ['2026-01-07T16:00', 600], ['2026-01-10T12:00', 30]] as const) {
+    const deadline = dutyDeadline(u, sh(from), d * MIN);
+    t.equal(dutyTimeBetween(u, sh(from), deadline), d * MIN, `the inverse of dutyTimeBetween from ${from}`);
+  }
+});
+
+void t.test('dutyDeadline: tier 2 every day in government hours, a week-long holiday, no duty at all', async (t) => {
+  t.equal(dutyDeadline(unit(defaultCalendar(2)), sh('2026-01-10T20:00'), 30 * MIN), sh('2026-01-11T09:00'), 'Saturday evening → Sunday 09:00');
+  const springFestival = ['2026-02-16', '2026-02-17', '2026-02-18', '2026-02-19', '2026-02-20', '2026-02-23'];
+  t.equal(dutyDeadline(unit({ ...defaultCalendar(3), holidays: springFestival }), sh('2026-02-13T17:30'), 10 * MIN), sh('2026-02-24T08:40'), 'across the Spring Festival holiday');
+  t.equal(dutyDeadline(unit({ ...defaultCalendar(3), windows: [] }), sh('2026-01-05T10:00'), 10 * MIN), Number.POSITIVE_INFINITY, 'never on duty: no deadline');
+  t.equal(dutyDeadline(unit(defaultCalendar(3)), sh('2026-01-10T10:00'), 0), sh('2026-01-10T10:00'), 'zero duration');
 });

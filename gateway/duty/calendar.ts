@@ -99,6 +99,28 @@ export function dutyTimeBetween(unit: { calendar: DutyCalendar }, fromMs: number
   return dutyIntervals(unit.calendar, fromMs, toMs).reduce((sum, [s, e]) => sum + (e - s), 0);
 }
 
+/** How far ahead `dutyDeadline` looks, and in what steps: a year of holidays is the longest gap. */
+const DEADLINE_HORIZON = 400 * DAY;
+const DEADLINE_STEP = 7 * DAY;
+
+/**
+ * The instant the unit's duty time since `fromMs` reaches `durationMs`: an SLA deadline that
+ * counts only duty time (seed 004 附件二 6, 7: "在规定值守时间内"). Round the clock (tier 1) it is
+ * plain addition; a tier-3 unit dispatched on a Friday evening gets its minutes on Monday
+ * morning. Infinity when the calendar gives that much duty time in no less than a year.
+ */
+export function dutyDeadline(unit: { calendar: DutyCalendar }, fromMs: number, durationMs: number): number {
+  if (durationMs <= 0) return fromMs;
+  let left = durationMs;
+  for (let start = fromMs; start < fromMs + DEADLINE_HORIZON; start += DEADLINE_STEP) {
+    for (const [s, e] of dutyIntervals(unit.calendar, start, start + DEADLINE_STEP)) {
+      if (e - s >= left) return s + left;
+      left -= e - s;
+    }
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
 function minutes(hhmm: string): number {
   const [h, m] = hhmm.split(':');
   return Number(h) * 60 + Number(m);

@@ -186,6 +186,7 @@ export async function listWarnings(q: Queryable, f: WarningQuery & { minLevel?: 
   if (f.block !== undefined) add("block_code LIKE ? || '%'", f.block.replace(/-/g, ''));
   if (f.rule !== undefined) add('rule_id = ?', f.rule);
   if (f.device !== undefined) add('device_id = ?', f.device);
+  if (f.subject !== undefined) add('subject_type = ?', f.subject);
   if (f.from !== undefined) add('raised_at_ms >= ?', Date.parse(f.from));
   if (f.to !== undefined) add('raised_at_ms < ?', Date.parse(f.to));
   if (f.exercise !== undefined) add('exercise = ?', f.exercise);

@@ -79,6 +79,7 @@ export const WarningQuery = Type.Object(
     block: Type.Optional(Type.String({ pattern: '^[0-9-]{1,24}$', description: 'Block code prefix (dashes ignored).' })),
     rule: Type.Optional(Type.String()),
     device: Type.Optional(Type.String()),
+    subject: Type.Optional(Type.String({ pattern: '^[a-z_]{1,32}$', description: 'Subject type: device, block, rule, external (CAP warnings from outside), case (SLA breaches), district (link alarms), channel (delivery give-ups).' })),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'Raised at or after.' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'Raised before.' })),
     exercise: Type.Optional(Type.Boolean()),
