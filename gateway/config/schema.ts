@@ -131,6 +131,15 @@ export const ConfigSchema = Type.Object(
         maxAgeMs: Type.Integer({ minimum: 24 * 60 * 60 * 1000, default: 7 * 24 * 60 * 60 * 1000, description: 'Give up on a district message this old (never less than 24 hours); it stays visible and re-sendable and an alarm is raised.' }),
         shareEveryMs: Duration(60 * 60 * 1000, 'Data sharing (seed S4): how often the device inventory and status, warnings summary and duty roster are pushed; 0: never.'),
         feedbackToleranceMs: Duration(5 * 60 * 1000, 'Feedback whose timestamp is further than this from now is refused; nonces are remembered twice this long.'),
+        cap: Type.Object(
+          {
+            sender: Type.String({ pattern: '^[^\\s,<&]+$', default: 'cityops-gateway', description: 'CAP `sender` of forwarded warnings: unique to this centre, no spaces, commas, < or & (CAP 1.2 §3.2.1), e.g. cityops@town.example.cn.' }),
+            senderName: Type.String({ minLength: 1, default: '城运中心', description: 'CAP `senderName`: the centre\'s name as people read it.' }),
+            agencyCode: Type.String({ pattern: '^[0-9A-Za-z]+$', default: '00000', description: 'GB/T 35965.1 agency and internal code, after the 6-digit area code in CAP identifiers; the district assigns it.' }),
+            areaCode: Type.String({ pattern: '^([0-9]{6})?$', default: '', description: 'GB/T 2260 6-digit code for warnings whose block code has fewer than 6 digits (external and system warnings); empty: such warnings go to the district as JSON.' }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
       },
       { default: {}, additionalProperties: false },
     ),
