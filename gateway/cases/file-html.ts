@@ -114,7 +114,7 @@ export function renderCaseFileHtml(f: CaseFile): string {
     section('warning', '三、关联预警', warningSection(f)),
     section('readings', '四、监测数据（事发前30分钟至结案）', readingsSection(f)),
     section('pictures', '五、现场图片', f.pictures.items.length === 0 ? `<p class="empty">${escapeHtml(f.pictures.note)}</p>` : table(['图片'], f.pictures.items.map((p) => [json(p)]))),
-    section('sla', '六、时限', table(['时限', '序号', '单位', '开始', '截止', '达成', '超时', '停止'], f.sla.map((s) => [s.clock, s.seq, s.unitId, localTime(s.startedAt), localTime(s.deadline), localTime(s.metAt), localTime(s.breachedAt), localTime(s.stoppedAt)]))),
+    section('sla', '六、时限', table(['时限', '序号', '单位', '开始', '截止', '达成', '超时', '停止', '结果'], f.sla.map((s) => [s.clock, s.seq, s.unit?.id ?? null, localTime(s.startedAt), localTime(s.deadline), localTime(s.metAt), localTime(s.breachedAt), localTime(s.stoppedAt), s.outcome]))),
     section('deliveries', '七、推送记录', deliveriesSection(f)),
     section('feedback', '八、区级反馈', table(['时间', '环节', '状态变化', '操作方', '备注', '记录时间'], transitionRows(f, f.districtFeedback))),
     section('report', '九、书面报告', reportSection(f)),

@@ -3,26 +3,11 @@ import { PlatformEventSchema } from '../events/schema.js';
 import { TimelineEntry, WarningView } from '../warnings/schema.js';
 import { CaseDeliveries } from './deliveries.js';
 import { CaseViewSchema, ReportVersion, TransitionRecordSchema } from './schema.js';
+import { SlaClockView } from '../sla/schema.js';
 
 /** One event, one file (seed S16): the whole record of a case, `GET /cases/{id}/file` (docs/cases.md "Case file"). */
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
-
-export const SlaClockView = Type.Object(
-  {
-    clock: Type.String({ description: 'first_report, written_report, sign or arrive.' }),
-    seq: Type.Integer({ description: 'Sign and arrive clocks start again with each dispatch.' }),
-    unitId: Nullable(Type.String()),
-    unitTier: Nullable(Type.Integer()),
-    startedAt: Type.String(),
-    deadline: Type.String(),
-    metAt: Nullable(Type.String()),
-    breachedAt: Nullable(Type.String()),
-    stoppedAt: Nullable(Type.String()),
-  },
-  { additionalProperties: false },
-);
-export type SlaClockView = Static<typeof SlaClockView>;
 
 export const CalloutLogEntry = Type.Object(
   { at: Type.String(), type: Type.String(), role: Nullable(Type.String()), personId: Nullable(Type.String()), channel: Nullable(Type.String()), detail: Type.String() },

@@ -81,7 +81,7 @@ void t.test('one event, one file: every section, as JSON and as a printable page
   t.match(file.readings, { deviceId: 'wl-1', bucket: null, truncated: false, from: '2026-06-01T09:30:00.000+08:00' });
   t.same(file.readings.rows.map((x: { value: number }) => x.value), [0, 5, 10, 15, 20, 25, 30, 35], 'from 30 minutes before the incident to now');
   t.match(file.pictures, { items: [], note: /issue 6/ });
-  t.match(file.sla, [{ clock: 'first_report', metAt: '2026-06-01T10:02:00.000+08:00' }, { clock: 'sign', unitId: 'drain-team', seq: 1 }]);
+  t.match(file.sla, [{ clock: 'first_report', metAt: '2026-06-01T10:02:00.000+08:00' }, { clock: 'sign', unit: { id: 'drain-team' }, seq: 1 }]);
   t.ok(file.deliveries.deliveries.some((d: { about: string }) => d.about === 'warning'), 'the warning\'s notifications');
   const dd = file.deliveries.deliveries.find((d: { channel: string }) => d.channel === 'district');
   t.match(dd, { about: 'case', state: 'delivered', attemptLog: [{ ok: false, error: 'HTTP 503 from primary' }, { ok: true }] });

@@ -11,7 +11,8 @@ import type { CaseView } from './types.js';
 import { getCase, toView, transitions, type CaseRow, type TransitionRecord } from './repo.js';
 import { caseWarning, type WrittenReports } from './report.js';
 import { caseDeliveries } from './deliveries.js';
-import type { CaseFile, FileAuditRecord, SlaClockView } from './file-schema.js';
+import type { CaseFile, FileAuditRecord } from './file-schema.js';
+import { listClocks, toClockView } from '../sla/store.js';
 
 /**
  * One event, one file (seed S16): everything recorded about a case, gathered for
@@ -47,27 +48,6 @@ async function readingsSection(db: Db, c: CaseRow, w: WarningView | null, nowMs:
     deviceId: w.deviceId, from: chinaTime(fromMs), to: chinaTime(toMs), bucket: raw ? null : '1h', rows: rows as unknown as Array<Record<string, unknown>>, truncated,
     note: truncated ? `Only the first ${maxRows} rows; read the rest from /api/v1/devices/${w.deviceId}/readings.` : null,
   };
-}
-
-interface SlaRow {
-  clock: string;
-  seq: number;
-  unit_id: string | null;
-  unit_tier: number | null;
-  started_at_ms: number;
-  deadline_ms: number;
-  met_at_ms: number | null;
-  breached_at_ms: number | null;
-  stopped_at_ms: number | null;
-}
-
-async function slaSection(q: Queryable, caseId: number): Promise<SlaClockView[]> {
-  const r = await q.query<SlaRow>('SELECT clock, seq, unit_id, unit_tier, started_at_ms, deadline_ms, met_at_ms, breached_at_ms, stopped_at_ms FROM case_sla WHERE case_id = $1 ORDER BY started_at_ms, clock, seq', [caseId]);
-  const t = (v: number | null) => (v === null ? null : chinaTime(Number(v)));
-  return r.rows.map((s) => ({
-    clock: s.clock, seq: s.seq, unitId: s.unit_id, unitTier: s.unit_tier, startedAt: chinaTime(Number(s.started_at_ms)), deadline: chinaTime(Number(s.deadline_ms)),
-    metAt: t(s.met_at_ms), breachedAt: t(s.breached_at_ms), stoppedAt: t(s.stopped_at_ms),
-  }));
 }
 
 async function auditSection(q: Queryable, caseId: string): Promise<FileAuditRecord[]> {
@@ -135,7 +115,7 @@ export async function buildCaseFile(deps: CaseFileDeps, id: string): Promise<Cas
     callouts: callouts.map((e) => ({ at: chinaTime(e.atMs), type: e.type, role: e.role, personId: e.person, channel: e.channel, detail: e.detail })),
     readings: await readingsSection(db, row, w, nowMs),
     pictures: { items: [], note: picturesNote },
-    sla: await slaSection(db, row.id),
+    sla: (await listClocks(db, c.id)).map(toClockView),
     deliveries: await caseDeliveries(db, c),
     districtFeedback: steps.filter((t) => t.actor.type === 'district'),
     writtenReport: { versions, confirmedVersion: versions.filter((v) => v.confirmedAt !== null).pop()?.version ?? null },

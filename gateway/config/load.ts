@@ -17,6 +17,10 @@ export const envOverrides: ReadonlyArray<{ env: string; path: string; type: 'int
   { env: 'CITYOPS_DEMO_SPEED', path: 'demo.speed', type: 'int' },
   { env: 'CITYOPS_ADMIN_TOKEN', path: 'auth.adminToken', type: 'string' },
   { env: 'CITYOPS_LOG_LEVEL', path: 'log.level', type: 'string' },
+  { env: 'CITYOPS_DISTRICT_PRIMARY_URL', path: 'district.primaryUrl', type: 'string' },
+  { env: 'CITYOPS_DISTRICT_BACKUP_URL', path: 'district.backupUrl', type: 'string' },
+  { env: 'CITYOPS_DISTRICT_SECRET', path: 'district.secret', type: 'string' },
+  { env: 'CITYOPS_DISTRICT_FEEDBACK_SECRET', path: 'district.feedbackSecret', type: 'string' },
 ];
 
 export interface LoadOptions {
