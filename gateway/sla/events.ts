@@ -10,7 +10,7 @@ import type { ClockRow } from './store.js';
  */
 export function slaEvent(type: 'case.sla_breached' | 'case.sla_met', kase: CaseView, c: ClockRow, extra: Record<string, unknown> = {}): NewEvent {
   return {
-    type, subject: { type: 'case', id: kase.id }, blockCode: kase.blockCode, grade: kase.grade, exercise: kase.exercise,
+    type, subject: { type: 'case', id: kase.id }, blockCode: kase.blockCode || null, grade: kase.grade, exercise: kase.exercise,
     data: {
       case: kase, clock: c.clock, seq: c.seq, deadline: chinaTime(c.deadlineMs), startedAt: chinaTime(c.startedAtMs),
       unit: c.unitId !== null && c.unitTier !== null ? { id: c.unitId, tier: Number(c.unitTier) } : null, ...extra,
