@@ -35,6 +35,8 @@ import { silenceRoutes } from './warnings/silence-routes.js';
 import { RuleStore } from './rules/store.js';
 import { createRulesRuntime, type RulesRuntime } from './rules/runtime.js';
 import { ruleRoutes } from './rules/routes.js';
+import { createCases, type Cases } from './cases/service.js';
+import { createLinkage, type Linkage } from './linkage.js';
 import { defaultRules } from '../rules/load.js';
 import { sensorAdapters } from '../adapters/index.js';
 
@@ -58,6 +60,8 @@ export interface RunningGateway {
   warnings: Warnings;
   rules: RulesRuntime;
   ruleStore: RuleStore;
+  cases: Cases;
+  linkage: Linkage;
   adminToken: string;
   /** Where to reach it (ports resolved when the configuration said 0). */
   urls: { http: string; mqtt: string; ws: string | null; mqtts: string | null };
@@ -104,8 +108,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     closers.push(async () => stopPoking());
     const duty = createDuty({ db, clock, logger, outbox, feed, config, publicUrl: config.http.publicUrl });
     closers.push(() => duty.stop());
-    const warnings = createWarningService({ db, clock, logger: componentLogger(logger, 'warnings'), outbox, duty, config, events: feed });
+    const cases = createCases({ db, clock, logger, feed, config, duty });
+    const warnings = createWarningService({ db, clock, logger: componentLogger(logger, 'warnings'), outbox, duty, config, events: feed, cases });
     duty.onAcknowledged(warnings.acknowledgedByDuty);
+    const authenticate = createAuthenticator({ db, clock, logger: componentLogger(logger, 'auth'), adminToken });
+    // Cases to the district and back; its hooks are in place before the rules can open a case.
+    const linkage = createLinkage({ db, clock, logger, config, metrics, feed, outbox, warnings, cases, authenticate });
+    closers.push(() => linkage.stop());
     const notifierNames = ['sse', 'mqtt', ...config.notifiers.map((n) => n.name)];
     const ruleStore = new RuleStore({ db, clock, validation: { adapters: sensorAdapters, notifiers: notifierNames } });
     const rules = createRulesRuntime({
@@ -139,12 +148,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         { prefix: '/rules', plugin: ruleRoutes({ store: ruleStore, runtime: rules, devices: () => registry.all() }) },
         { prefix: '/duty', plugin: dutyRoutes(duty) },
         { prefix: '/deliveries', plugin: outboxRoutes({ outbox }) },
+        ...linkage.areas,
       ],
     });
     closers.push(() => app.close());
     await app.listen({ host: config.http.host, port: config.http.port });
 
-    const authenticate = createAuthenticator({ db, clock, logger: componentLogger(logger, 'auth'), adminToken });
     const broker = await createBroker({
       mqtt: config.mqtt,
       logger: componentLogger(logger, 'broker'),
@@ -177,6 +186,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     closers.push(async () => stopBridge());
     for (const channel of channelsFromConfig(config.notifiers, { clock, feed, publish: (topic, payload, opts) => broker.publishPlatform(topic, payload, opts) })) outbox.register(channel);
     outbox.start();
+    await linkage.start();
     duty.start(config.rules.tickMs);
     registry.start();
 
@@ -191,7 +201,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       mqtts: a.tls ? `mqtts://${host(a.tls.host)}:${a.tls.port}` : null,
     };
     logger.info({ ...urls, storage: `${db.mode} (${db.driver})`, devices: registry.size }, 'CityOps Gateway is running');
-    return { config, db, app, broker, registry, pipeline, metrics, feed, outbox, duty, warnings, rules, ruleStore, adminToken, urls, close: closeAll };
+    return { config, db, app, broker, registry, pipeline, metrics, feed, outbox, duty, warnings, rules, ruleStore, cases, linkage, adminToken, urls, close: closeAll };
   } catch (e) {
     await closeAll();
     throw e;

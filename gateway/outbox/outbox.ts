@@ -9,7 +9,7 @@ import type { Db } from '../storage/db.js';
 import { outboxMetrics } from './metrics.js';
 import { noChannelOutcome, outcomeOf, type OutcomeContext } from './outcome.js';
 import { claimDue, enqueueMessage, recordResults, releaseClaims, type Claimed, type ResultRow } from './store.js';
-import type { Channel, DeliveryResult, Outbox } from './types.js';
+import type { Channel, DeliveryResult, Outbox, OutboxMessage } from './types.js';
 
 export interface OutboxOptions {
   db: Db;
@@ -24,6 +24,11 @@ export interface OutboxOptions {
   claimBatch?: number;
   /** Names this process in `locked_by`; default host:pid:random. */
   workerId?: string;
+  /**
+   * The give-up alarm: called with the messages just given up (older than their maximum age),
+   * after their state is written. They stay in the table, visible and re-sendable.
+   */
+  onGivenUp?: (messages: OutboxMessage[]) => void | Promise<void>;
 }
 
 /**
@@ -78,10 +83,12 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     const limit = claimBatch - ready.length;
     try {
       const claimed = await claimDue(db, { nowMs: clock.now(), leaseMs: config.leaseMs, owner, limit });
+      const gaveUp: OutboxMessage[] = [];
       for (const c of claimed) {
-        if (c.givenUp) givenUp(c);
+        if (c.givenUp) gaveUp.push(givenUp(c));
         else ready.push(c);
       }
+      if (gaveUp.length > 0) alarm(gaveUp);
       // A full batch: more may be due at once.
       if (claimed.length === limit) want = true;
     } catch (e) {
@@ -144,9 +151,21 @@ export function createOutbox(opts: OutboxOptions): Outbox {
     }
   }
 
-  function givenUp(c: Claimed): void {
+  function givenUp(c: Claimed): OutboxMessage {
     metrics?.outcomes.inc({ channel: c.message.channel, outcome: 'given_up' });
     log.warn({ id: c.message.id, channel: c.message.channel, attempts: c.message.attempts }, 'delivery given up: older than its maximum age (it can be re-sent from the deliveries API)');
+    return c.message;
+  }
+
+  /** The claim statement has committed `given_up`: now the alarm may go off. */
+  function alarm(messages: OutboxMessage[]): void {
+    if (!opts.onGivenUp) return;
+    const failed = (e: unknown) => log.error({ err: errorText(e), ids: messages.map((m) => m.id) }, 'the give-up alarm failed');
+    try {
+      void Promise.resolve(opts.onGivenUp(messages)).catch(failed);
+    } catch (e) {
+      failed(e);
+    }
   }
 
   function flush(): void {

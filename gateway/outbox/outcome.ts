@@ -23,7 +23,7 @@ export function resultStatus(r: DeliveryResult): number | null {
 }
 
 export function outcomeOf(c: Claimed, r: DeliveryResult, ctx: OutcomeContext): ResultRow {
-  const base = { id: c.message.id, attempted: true, atMs: ctx.atMs, durationMs: Math.max(0, Math.round(ctx.durationMs)), status: resultStatus(r) };
+  const base = { id: c.message.id, attempted: true, atMs: ctx.atMs, durationMs: Math.max(0, Math.round(ctx.durationMs)), status: resultStatus(r), endpoint: r.endpoint ?? null };
   if (r.ok) {
     return { ...base, state: 'delivered', ok: true, retryable: false, nextAttemptMs: null, error: null, receipt: r.receipt ?? null, deliveredAtMs: ctx.nowMs };
   }
@@ -37,7 +37,7 @@ export function outcomeOf(c: Claimed, r: DeliveryResult, ctx: OutcomeContext): R
 /** No channel by that name (yet: a configuration reload may add it): no call made, try again later. */
 export function noChannelOutcome(c: Claimed, ctx: OutcomeContext): ResultRow {
   return {
-    id: c.message.id, attempted: false, atMs: ctx.atMs, durationMs: 0, status: null,
+    id: c.message.id, attempted: false, atMs: ctx.atMs, durationMs: 0, status: null, endpoint: null,
     state: 'pending', ok: false, retryable: true, nextAttemptMs: nextAttempt(c, ctx, Math.max(1, c.message.attempts)),
     error: `no notifier channel named "${c.message.channel}" is configured`, receipt: null, deliveredAtMs: null,
   };

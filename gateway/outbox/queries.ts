@@ -73,11 +73,11 @@ export async function getMessage(db: Queryable, id: string): Promise<DeliveryWit
   const r = await db.query<OutboxRow>(`SELECT ${columns} FROM outbox WHERE id = $1::int8`, [id]);
   const row = r.rows[0];
   if (!row) return null;
-  const a = await db.query<{ at_ms: unknown; ok: boolean; retryable: boolean; status: number | null; error: string | null; duration_ms: number }>(
-    'SELECT at_ms, ok, retryable, status, error, duration_ms FROM outbox_attempts WHERE message_id = $1::int8 ORDER BY id',
+  const a = await db.query<{ at_ms: unknown; ok: boolean; retryable: boolean; status: number | null; error: string | null; duration_ms: number; endpoint: string | null }>(
+    'SELECT at_ms, ok, retryable, status, error, duration_ms, endpoint FROM outbox_attempts WHERE message_id = $1::int8 ORDER BY id',
     [id],
   );
-  const attemptLog: DeliveryAttempt[] = a.rows.map((x) => ({ at: iso(x.at_ms), ok: x.ok, retryable: x.retryable, status: x.status, error: x.error, durationMs: Number(x.duration_ms) }));
+  const attemptLog: DeliveryAttempt[] = a.rows.map((x) => ({ at: iso(x.at_ms), ok: x.ok, retryable: x.retryable, status: x.status, error: x.error, durationMs: Number(x.duration_ms), endpoint: x.endpoint }));
   return { ...toDelivery(row), attemptLog };
 }
 

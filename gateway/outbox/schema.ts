@@ -32,6 +32,7 @@ export const DeliveryAttempt = Type.Object({
   status: Type.Union([Type.Integer(), Type.Null()]),
   error: NullableString,
   durationMs: Type.Integer(),
+  endpoint: Type.Union([Type.String(), Type.Null()], { description: 'Which endpoint took the call, for channels with several (the district link: primary or backup); null otherwise.' }),
 });
 export type DeliveryAttempt = Static<typeof DeliveryAttempt>;
 

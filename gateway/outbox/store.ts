@@ -112,6 +112,8 @@ export interface ResultRow {
   nextAttemptMs: number | null;
   error: string | null;
   status: number | null;
+  /** Which endpoint of the channel took the call, where it has several (DeliveryResult.endpoint). */
+  endpoint: string | null;
   receipt: Record<string, unknown> | null;
   deliveredAtMs: number | null;
 }
@@ -127,7 +129,7 @@ export async function recordResults(db: Queryable, owner: string, results: reado
     `WITH r AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
          id int8, state text, attempted boolean, ok boolean, retryable boolean, "atMs" int8, "durationMs" int4,
-         "nextAttemptMs" int8, error text, status int4, receipt jsonb, "deliveredAtMs" int8)
+         "nextAttemptMs" int8, error text, status int4, endpoint text, receipt jsonb, "deliveredAtMs" int8)
      ), upd AS (
        UPDATE outbox o SET
          state = r.state,
@@ -142,8 +144,8 @@ export async function recordResults(db: Queryable, owner: string, results: reado
        FROM r WHERE o.id = r.id AND o.locked_by = $2
        RETURNING o.id
      )
-     INSERT INTO outbox_attempts (message_id, at_ms, ok, retryable, status, error, duration_ms)
-     SELECT r.id, r."atMs", r.ok, r.retryable, r.status, r.error, r."durationMs" FROM r WHERE r.attempted`,
+     INSERT INTO outbox_attempts (message_id, at_ms, ok, retryable, status, error, duration_ms, endpoint)
+     SELECT r.id, r."atMs", r.ok, r.retryable, r.status, r.error, r."durationMs", r.endpoint FROM r WHERE r.attempted`,
     [JSON.stringify(results), owner],
   );
 }

@@ -9,6 +9,9 @@ import { ConfigSchema, type Config } from '../config/schema.js';
 import { validate } from '../core/schema.js';
 
 export interface Received {
+  method: string;
+  /** The request path with its query. */
+  path: string;
   headers: IncomingHttpHeaders;
   body: string;
   json: unknown;
@@ -39,7 +42,7 @@ export async function startReceiver(t: Test, respond: (r: Received, index: numbe
       } catch {
         json = undefined;
       }
-      const r: Received = { headers: req.headers, body, json };
+      const r: Received = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json };
       const index = received.push(r) - 1;
       void Promise.resolve(respond(r, index)).then((a) => {
         const text = a.body === undefined ? '' : typeof a.body === 'string' ? a.body : JSON.stringify(a.body);

@@ -37,9 +37,10 @@ export interface OutboxMessage {
   state: DeliveryState;
 }
 
+/** `endpoint`: which of a channel's endpoints took the call (the district link's primary or backup), recorded per attempt. */
 export type DeliveryResult =
-  | { ok: true; receipt?: Record<string, unknown> }
-  | { ok: false; retryable: boolean; error: string; retryAfterMs?: number };
+  | { ok: true; receipt?: Record<string, unknown>; endpoint?: string }
+  | { ok: false; retryable: boolean; error: string; retryAfterMs?: number; endpoint?: string };
 
 /** A notifier: says on each failure whether a retry could help (Alertmanager-style). */
 export interface Channel {
