@@ -3,11 +3,11 @@ import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { componentLogger, type Logger } from '../core/log.js';
 import { getStatus } from '../outbox/channels/http-post.js';
-import type { Channel, OutboxMessage } from '../outbox/types.js';
+import type { Channel, Outbox, OutboxMessage } from '../outbox/types.js';
 import { districtChannel } from './channel.js';
 import { createEndpoints, type EndpointTarget } from './endpoints.js';
 import { linkMetrics } from './link-metrics.js';
-import type { DistrictLink, DistrictPayload, EndpointName } from './types.js';
+import { districtChannelName, type DistrictLink, type DistrictPayload, type EndpointName } from './types.js';
 
 /**
  * The district link (issue 5 §3): the `district` outbox channel over a primary and a backup
@@ -66,8 +66,22 @@ export function createDistrictLink(opts: DistrictLinkOptions): DistrictLinkWithC
     onHealth(name, healthy) {
       metrics?.up.set({ endpoint: name }, healthy ? 1 : 0);
       if (!healthy) log.warn({ endpoint: name, probeMs: config.probeMs }, 'district endpoint down; probing it');
+      // Back from a total outage: the backlog goes now, not when each message's backoff ends.
+      else if (endpoints.status().endpoints.filter((e) => e.healthy).length === 1) expedite(name);
     },
   });
+
+  let attached: Outbox | null = null;
+
+  function expedite(endpoint: EndpointName): void {
+    const outbox = attached;
+    if (!outbox?.expedite) return;
+    const done = outbox.expedite(districtChannelName)
+      .then((n) => void (n > 0 && log.info({ endpoint, messages: n }, 'district link back after an outage: the backlog is sent now')))
+      .catch((e: unknown) => log.warn({ err: e instanceof Error ? e.message : String(e) }, 'could not make the district backlog due; it goes as each backoff ends'))
+      .finally(() => pending.delete(done));
+    pending.add(done);
+  }
 
   function setActive(active: EndpointName | null): void {
     for (const t of endpoints.targets) metrics?.active.set({ endpoint: t.name }, t.name === active ? 1 : 0);
@@ -107,6 +121,7 @@ export function createDistrictLink(opts: DistrictLinkOptions): DistrictLinkWithC
         return;
       }
       outbox.register(channel);
+      attached = outbox;
       endpoints.start();
       log.info({ endpoints: endpoints.targets.map((t) => ({ name: t.name, url: t.url })) }, 'district link ready');
     },

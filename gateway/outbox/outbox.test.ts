@@ -8,11 +8,11 @@ import { openPg } from '../storage/pg-driver.js';
 import { testDb } from '../http/test-support.js';
 import { freshDatabase, stopSharedPostgres } from '../../test/helpers/postgres.js';
 import { webhookChannel } from './channels/webhook.js';
-import { createOutbox } from './outbox.js';
+import { createOutbox, type OutboxOptions } from './outbox.js';
 import { retryMessage } from './queries.js';
 import { claimDue } from './store.js';
 import { outboxConfig, startReceiver, waitFor, type Answer, type Received } from './test-support.js';
-import type { EnqueueInput, Outbox } from './types.js';
+import type { EnqueueInput, Outbox, OutboxMessage } from './types.js';
 
 t.teardown(stopSharedPostgres);
 const logger = pino({ level: 'silent' });
@@ -39,11 +39,11 @@ interface Setup {
   attemptRows(id: string): Promise<Array<{ ok: boolean; retryable: boolean; status: number | null }>>;
 }
 
-async function setup(t: Test, respond: (r: Received, i: number) => Answer | Promise<Answer>, config: Partial<Config['outbox']> = {}, start = true): Promise<Setup> {
+async function setup(t: Test, respond: (r: Received, i: number) => Answer | Promise<Answer>, config: Partial<Config['outbox']> = {}, start = true, extra: Pick<OutboxOptions, 'onGivenUp'> = {}): Promise<Setup> {
   const db = await testDb(t);
   const clock = new FakeClock();
   const { url, received } = await startReceiver(t, respond);
-  const outbox = createOutbox({ db, clock, logger, config: outboxConfig(config), random: () => 0.5 });
+  const outbox = createOutbox({ db, clock, logger, config: outboxConfig(config), random: () => 0.5, ...extra });
   outbox.register(webhookChannel({ name: 'ops', url, secret: '', timeoutMs: 5000, clock }));
   if (start) outbox.start();
   t.teardown(() => outbox.stop());
@@ -76,6 +76,16 @@ async function setup(t: Test, respond: (r: Received, i: number) => Answer | Prom
 }
 
 const ok: Answer = { status: 200, body: { ok: true } };
+
+/** Moves the clock a second at a time (up to 10 s) while the message is still pending. */
+async function ageOut(s: Setup, id: string): Promise<Row> {
+  let row = await s.settle(id);
+  for (let i = 0; i < 10 && row.state === 'pending'; i++) {
+    s.clock.advance(1000);
+    row = await s.settle(id);
+  }
+  return row;
+}
 
 t.test('a message is delivered once, with its key, and the attempt is recorded', async (t) => {
   const s = await setup(t, () => ok);
@@ -190,15 +200,24 @@ t.test('messages with one order key go one at a time, in order, even across a re
   await s.outbox.stop();
 });
 
+t.test('order holds per channel: a receiver that is down does not hold back another channel with the same order key', async (t) => {
+  const s = await setup(t, () => ({ status: 503 }));
+  const other = await startReceiver(t, () => ok);
+  s.outbox.register(webhookChannel({ name: 'other', url: other.url, secret: '', timeoutMs: 5000, clock: s.clock }));
+  const blocked = await s.send({ key: 'w1-ops-raised', orderKey: 'warning:1' });
+  const second = await s.send({ key: 'w1-ops-cleared', orderKey: 'warning:1' });
+  const elsewhere = await s.send({ key: 'w1-other-raised', orderKey: 'warning:1', channel: 'other' });
+  t.equal((await s.settle(elsewhere)).state, 'delivered', 'the other channel delivers');
+  t.equal((await s.settle(blocked)).state, 'pending');
+  t.equal((await s.row(second)).attempts, 0, 'the second on the failing channel waits for the first');
+  await s.outbox.stop();
+});
+
 t.test('a message older than its maximum age is given up, stays, and can be re-sent', async (t) => {
   let up = false;
   const s = await setup(t, () => (up ? ok : { status: 500 }), { maxAgeMs: 5000 });
   const id = await s.send({ key: 'old' });
-  let row = await s.settle(id);
-  for (let i = 0; i < 10 && row.state === 'pending'; i++) {
-    s.clock.advance(1000);
-    row = await s.settle(id);
-  }
+  let row = await ageOut(s, id);
   t.equal(row.state, 'given_up');
   t.match(row.last_error, /older than its maximum age.*HTTP 500/);
   const tries = s.received.length;
@@ -217,6 +236,63 @@ t.test('a message older than its maximum age is given up, stays, and can be re-s
   t.equal((await s.attemptRows(id)).length, tries + 1, 'the attempt log keeps every call');
   t.equal((await retryMessage(s.db, id, s.clock.now())).outcome, 'delivered', 'a delivered message is not sent twice');
   t.equal((await retryMessage(s.db, '999999', s.clock.now())).outcome, 'not_found');
+  await s.outbox.stop();
+});
+
+t.test('giving up raises the alarm with the messages, once their state is written', async (t) => {
+  const alarms: Array<{ messages: OutboxMessage[]; states: string[] }> = [];
+  // The alarm reads the table the setup creates.
+  const ref: { db?: Db } = {};
+  const s = await setup(t, () => ({ status: 503 }), { maxAgeMs: 5000 }, true, {
+    onGivenUp: async (messages) => {
+      const r = await (ref.db as Db).query<{ state: string }>('SELECT state FROM outbox WHERE id = ANY($1::int8[]) ORDER BY id', [messages.map((m) => m.id)]);
+      alarms.push({ messages, states: r.rows.map((x) => x.state) });
+    },
+  });
+  ref.db = s.db;
+  const ids = [await s.send({ key: 'a', subject: { type: 'case', id: '42' } }), await s.send({ key: 'b' })];
+  const fresh = await s.send({ key: 'fresh', notBeforeMs: s.clock.now() + 4000 });
+  for (let i = 0; i < 10 && alarms.length === 0; i++) {
+    s.clock.advance(1000);
+    for (const id of ids) await s.settle(id);
+  }
+  await waitFor('the alarm', () => alarms.length > 0);
+  const given = alarms.flatMap((a) => a.messages);
+  t.same(given.map((m) => m.id).sort(), [...ids].sort(), 'both old messages, not the young one');
+  t.match(given.find((m) => m.key === 'a'), { channel: 'ops', key: 'a', state: 'given_up', subject: { type: 'case', id: '42' } });
+  t.same(alarms.flatMap((a) => a.states), ids.map(() => 'given_up'), 'the alarm sees the state already written');
+  t.equal((await s.row(fresh)).state, 'pending');
+  s.clock.advance(60_000);
+  t.equal((await s.settle(fresh)).state, 'given_up');
+  await waitFor('the second alarm', () => alarms.flatMap((a) => a.messages).length >= 3);
+  t.same(alarms.flatMap((a) => a.messages.map((m) => m.id)).sort(), [...ids, fresh].sort(), 'one alarm per message: none is given up twice');
+  await s.outbox.stop();
+});
+
+t.test('a failing alarm is logged, not thrown into the worker', async (t) => {
+  const s = await setup(t, () => ({ status: 503 }), { maxAgeMs: 1000 }, true, { onGivenUp: () => { throw new Error('alarm broken'); } });
+  const id = await s.send({ key: 'x' });
+  const row = await ageOut(s, id);
+  t.equal(row.state, 'given_up');
+  const other = await s.send({ key: 'y' });
+  await s.settle(other);
+  t.ok(s.received.some((r) => r.headers['idempotency-key'] === 'y'), 'the outbox goes on');
+  await s.outbox.stop();
+});
+
+t.test('expedite: messages backing off become due now; scheduled ones and other channels keep their time', async (t) => {
+  let up = false;
+  const s = await setup(t, () => (up ? ok : { status: 503 }), { backoffBaseMs: 60_000 });
+  const failing = await s.send({ key: 'failing' });
+  const later = await s.send({ key: 'later', notBeforeMs: s.clock.now() + 3_600_000 });
+  const row = await s.settle(failing);
+  t.equal(Number(row.next_attempt_ms) - s.clock.now(), 30_000, 'backing off');
+  up = true;
+  t.equal(await s.outbox.expedite?.('other-channel'), 0);
+  t.equal(await s.outbox.expedite?.('ops'), 1, 'one message moved');
+  t.equal((await s.settle(failing)).state, 'delivered', 'sent without the clock moving');
+  t.equal((await s.row(later)).state, 'pending');
+  t.equal(Number((await s.row(later)).next_attempt_ms), s.clock.now() + 3_600_000, 'a scheduled message keeps its time');
   await s.outbox.stop();
 });
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
@@ -8,7 +9,7 @@ import { componentLogger, type Logger } from '../core/log.js';
 import type { Db } from '../storage/db.js';
 import { outboxMetrics } from './metrics.js';
 import { noChannelOutcome, outcomeOf, type OutcomeContext } from './outcome.js';
-import { claimDue, enqueueMessage, recordResults, releaseClaims, type Claimed, type ResultRow } from './store.js';
+import { claimDue, enqueueMessage, expediteChannel, recordResults, releaseClaims, type Claimed, type ResultRow } from './store.js';
 import type { Channel, DeliveryResult, Outbox, OutboxMessage } from './types.js';
 
 export interface OutboxOptions {
@@ -53,7 +54,9 @@ export function createOutbox(opts: OutboxOptions): Outbox {
   const channels = new Map<string, Channel>();
   const warnedNoChannel = new Set<string>();
   // Deliveries are never cut short by stop() (it waits for them); channels bound their own time.
+  // Every delivery in flight shares the signal, and a channel may listen on it.
   const signal = new AbortController().signal;
+  setMaxListeners(config.workers + 16, signal);
 
   let running = false;
   let want = false;
@@ -229,6 +232,14 @@ export function createOutbox(opts: OutboxOptions): Outbox {
       if (!running) return;
       want = true;
       pump();
+    },
+    async expedite(channel) {
+      const moved = await expediteChannel(db, channel, clock.now());
+      if (moved > 0 && running) {
+        want = true;
+        pump();
+      }
+      return moved;
     },
     start() {
       if (running) return;

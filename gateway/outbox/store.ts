@@ -54,7 +54,8 @@ export interface MessageRow {
 
 /**
  * Claims up to `limit` due messages in one statement: pending, due, not leased by a live
- * worker, and not behind an older pending message with the same order key. Rows locked by
+ * worker, and not behind an older pending message with the same order key on the same channel
+ * (order is per receiver: one that is down must not hold back what the others get). Rows locked by
  * another claimer are skipped (SKIP LOCKED); the lease is taken in the same statement, so a
  * second process never sees the row as claimable. Messages past their give-up time come back
  * with `givenUp` (their state already `given_up`), not to be delivered.
@@ -67,7 +68,7 @@ export async function claimDue(db: Queryable, opts: { nowMs: number; leaseMs: nu
        WHERE o.state = 'pending' AND o.next_attempt_ms <= $1
          AND (o.locked_until_ms IS NULL OR o.locked_until_ms < $1)
          AND (o.order_key IS NULL OR NOT EXISTS (
-               SELECT 1 FROM outbox p WHERE p.order_key = o.order_key AND p.state = 'pending' AND p.id < o.id))
+               SELECT 1 FROM outbox p WHERE p.channel = o.channel AND p.order_key = o.order_key AND p.state = 'pending' AND p.id < o.id))
        ORDER BY o.id
        LIMIT $4
        FOR UPDATE SKIP LOCKED
@@ -148,6 +149,16 @@ export async function recordResults(db: Queryable, owner: string, results: reado
      SELECT r.id, r."atMs", r.ok, r.retryable, r.status, r.error, r."durationMs", r.endpoint FROM r WHERE r.attempted`,
     [JSON.stringify(results), owner],
   );
+}
+
+/** Messages of `channel` backing off after a failed attempt become due at `nowMs`; how many. */
+export async function expediteChannel(db: Queryable, channel: string, nowMs: number): Promise<number> {
+  const r = await db.query(
+    `UPDATE outbox SET next_attempt_ms = $2
+     WHERE state = 'pending' AND channel = $1 AND attempts > 0 AND next_attempt_ms > $2`,
+    [channel, nowMs],
+  );
+  return r.rowCount;
 }
 
 /** Gives back claimed messages that were never started (the worker is stopping). */

@@ -13,7 +13,10 @@ export interface EnqueueInput {
   /** Idempotency key: enqueueing the same key twice is a no-op; receivers see it as a header. */
   key: string;
   payload: Record<string, unknown>;
-  /** Messages with the same order key are delivered one at a time, in enqueue order. */
+  /**
+   * Messages with the same order key on the same channel are delivered one at a time, in enqueue
+   * order. Other channels are not held back: a receiver that is down delays only its own messages.
+   */
   orderKey?: string;
   /** Not before this time (epoch ms): scheduled calls and reminders. */
   notBeforeMs?: number;
@@ -56,6 +59,12 @@ export interface Outbox {
   hasChannel(name: string): boolean;
   /** Wakes the workers (after a commit that enqueued something due now). */
   poke(): void;
+  /**
+   * Makes every message of a channel that is waiting out a retry backoff due now (a receiver
+   * that was down answers again: its backlog need not wait up to outbox.backoffMaxMs). Messages
+   * never tried (scheduled for later) keep their time. Resolves to how many were moved.
+   */
+  expedite?(channel: string): Promise<number>;
   start(): void;
   stop(): Promise<void>;
 }

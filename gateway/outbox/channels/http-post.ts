@@ -43,10 +43,8 @@ const maxAnswerBytes = 64 * 1024;
  * the outbox at a few hundred messages a second. node:http rather than fetch: on a 2-core
  * machine fetch spends three times the CPU per small POST (bench/district.ts).
  */
-const agents = {
-  'http:': new HttpAgent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' }),
-  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' }),
-};
+const pool = { keepAlive: true, maxSockets: 256, scheduling: 'lifo', timeout: 30_000 } as const; // idle sockets close after 30 s (or the server's Keep-Alive hint)
+const agents = { 'http:': new HttpAgent(pool), 'https:': new HttpsAgent(pool) };
 
 /** A delivery that got no answer within the target's timeout. */
 class TimeoutError extends Error {
