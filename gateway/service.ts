@@ -26,7 +26,8 @@ import type { EventFeed } from './events/types.js';
 import { createOutbox } from './outbox/outbox.js';
 import { channelsFromConfig } from './outbox/channels/index.js';
 import { outboxRoutes } from './outbox/routes.js';
-import type { Outbox } from './outbox/types.js';
+import type { Outbox, OutboxMessage } from './outbox/types.js';
+import { giveUpAlarm } from './outbox/give-up-alarm.js';
 import { createDuty, type DutyService } from './duty/callouts.js';
 import { dutyRoutes } from './duty/routes.js';
 import { createWarningService, type Warnings } from './warnings/service.js';
@@ -101,7 +102,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     // Warnings and their deliveries: one event feed, one durable outbox, 叫应 on top of both.
     const feed = createEventFeed({ db, clock, logger: componentLogger(logger, 'events'), metrics });
     closers.push(() => feed.close());
-    const outbox = createOutbox({ db, clock, logger: componentLogger(logger, 'outbox'), config: config.outbox, metrics });
+    // A given-up delivery raises a warning; the warnings service exists only later, so bound late.
+    const alarms: { raise?: (messages: OutboxMessage[]) => Promise<void> } = {};
+    const outbox = createOutbox({ db, clock, logger: componentLogger(logger, 'outbox'), config: config.outbox, metrics, onGivenUp: (m) => alarms.raise?.(m) });
     closers.push(() => outbox.stop());
     // Whatever emits an event may have queued a delivery in the same commit: wake the workers.
     const stopPoking = feed.subscribe({}, () => outbox.poke());
@@ -111,6 +114,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const cases = createCases({ db, clock, logger, feed, config, duty });
     const warnings = createWarningService({ db, clock, logger: componentLogger(logger, 'warnings'), outbox, duty, config, events: feed, cases });
     duty.onAcknowledged(warnings.acknowledgedByDuty);
+    alarms.raise = async (messages) => {
+      for (const m of messages) await warnings.setDirectNow(giveUpAlarm(m, clock.now()));
+    };
     const authenticate = createAuthenticator({ db, clock, logger: componentLogger(logger, 'auth'), adminToken });
     // Cases to the district and back; its hooks are in place before the rules can open a case.
     const linkage = createLinkage({ db, clock, logger, config, metrics, feed, outbox, warnings, cases, authenticate });
