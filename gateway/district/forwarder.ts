@@ -9,7 +9,7 @@ import { WarningView } from '../warnings/schema.js';
 import { getWarning, toView } from '../warnings/repo.js';
 import { CaseViewSchema, WrittenReport } from '../cases/schema.js';
 import { forwardWarning, type WarningForwardContext } from './forwarder-warnings.js';
-import { casePayload, caseReportPayload, districtKeys, orderKeys, TransitionSchema, type CaseMessage } from './messages.js';
+import { casePayload, caseReportPayload, districtKeys, districtMaxAge, orderKeys, TransitionSchema, type CaseMessage } from './messages.js';
 import { districtChannelName } from './types.js';
 
 /**
@@ -22,7 +22,6 @@ import { districtChannelName } from './types.js';
 export const districtConsumerName = 'district';
 export const forwardedEventTypes = ['case.opened', 'case.report_confirmed', 'warning.raised', 'warning.updated', 'warning.cleared'];
 
-const dayMs = 24 * 60 * 60 * 1000;
 
 export interface ForwarderOptions {
   outbox: Pick<Outbox, 'enqueue'>;
@@ -37,7 +36,7 @@ const WarningData = Type.Object({ warning: WarningView, transition: TransitionSc
 export function createDistrictForwarder(opts: ForwarderOptions): EventConsumer {
   const log = componentLogger(opts.logger, 'district-forwarder');
   // The contract's floor: a district message is never given up before a day has passed.
-  const maxAgeMs = Math.max(dayMs, opts.config.district.maxAgeMs);
+  const maxAgeMs = districtMaxAge(opts.config.district);
   const enqueue = (tx: Queryable, m: Parameters<Outbox['enqueue']>[1]) => opts.outbox.enqueue(tx, m);
   const warnings: WarningForwardContext = { config: opts.config, log, enqueue, maxAgeMs };
 

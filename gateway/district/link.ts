@@ -28,12 +28,7 @@ export interface DistrictLinkOptions {
   onCaseAccepted?: (caseId: string, atMs: number, districtCaseNo: string | null) => void | Promise<void>;
 }
 
-const dayMs = 24 * 60 * 60 * 1000;
-
-/** The maximum age of district messages: district.maxAgeMs, never less than a day (issue 5 §3). */
-export function districtMaxAge(config: Pick<Config['district'], 'maxAgeMs'>): number {
-  return Math.max(dayMs, config.maxAgeMs);
-}
+export { districtMaxAge } from './messages.js';
 
 export interface DistrictLinkWithChannel extends DistrictLink {
   /** The channel attach() registers (tests deliver through it directly). */

@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox';
+import type { Config } from '../config/schema.js';
 import { grades } from '../../rules/schema.js';
 import { CaseViewSchema, WrittenReport } from '../cases/schema.js';
 import { WarningView } from '../warnings/schema.js';
@@ -241,4 +242,11 @@ export function warningPayload(body: WarningMessage | string): DistrictPayload {
 
 export function sharedPayload(m: SharedMessage): DistrictPayload {
   return jsonPayload('shared', `/shared/${m.dataset}`, m);
+}
+
+const dayMs = 24 * 60 * 60 * 1000;
+
+/** The maximum age of a district message: `district.maxAgeMs`, never less than a day (the contract's floor). */
+export function districtMaxAge(config: Pick<Config['district'], 'maxAgeMs'>): number {
+  return Math.max(dayMs, config.maxAgeMs);
 }

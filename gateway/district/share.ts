@@ -5,7 +5,7 @@ import { componentLogger, type Logger } from '../core/log.js';
 import type { Db, Queryable } from '../storage/db.js';
 import type { Outbox } from '../outbox/types.js';
 import { chinaTime } from '../events/store.js';
-import { districtKeys, orderKeys, sharedDatasets, sharedPayload, type SharedDataOf, type SharedDataset, type SharedMessage } from './messages.js';
+import { districtKeys, districtMaxAge, orderKeys, sharedDatasets, sharedPayload, type SharedDataOf, type SharedDataset, type SharedMessage } from './messages.js';
 import { periodStart, sharedDevices, sharedDuty, sharedWarnings } from './share-data.js';
 import { districtChannelName } from './types.js';
 
@@ -35,7 +35,6 @@ export interface DistrictShare {
 }
 
 const checkEveryMs = 60_000;
-const dayMs = 24 * 3600 * 1000;
 
 async function collect(q: Queryable, dataset: SharedDataset, periodMs: number, everyMs: number, nowMs: number): Promise<SharedDataOf[SharedDataset]> {
   if (dataset === 'devices') return sharedDevices(q);
@@ -46,7 +45,7 @@ async function collect(q: Queryable, dataset: SharedDataset, periodMs: number, e
 export function createDistrictShare(opts: ShareOptions): DistrictShare {
   const { db, clock } = opts;
   const everyMs = opts.config.district.shareEveryMs;
-  const maxAgeMs = Math.max(dayMs, opts.config.district.maxAgeMs);
+  const maxAgeMs = districtMaxAge(opts.config.district);
   const log = componentLogger(opts.logger, 'district-share');
   let running: Promise<unknown> = Promise.resolve();
 

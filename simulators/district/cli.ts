@@ -14,7 +14,7 @@ const usage = `Usage: node --import tsx simulators/district/cli.ts --secret SECR
 
   --secret S            district.secret: deliveries must be signed with it (required; "" turns checks off)
   --host H              listen address (default 127.0.0.1)
-  --ports P,B,C         primary, backup and control ports (default 0,0,0: any free port)
+  --ports P,B,C         primary, backup and control ports (default 0,0,0: free ports picked by the system)
   --tolerance-ms MS     allowed distance of X-CityOps-Timestamp from the clock (default 300000)
   --seed N              seed of the flaky mode (default 1)
   --strict              refuse JSON bodies that do not match the documented message schemas

@@ -155,7 +155,7 @@ export interface DistrictSimulatorOptions {
   secret: string;
   /** Default 127.0.0.1. */
   host?: string;
-  /** Fixed ports (0 or absent: any free port). */
+  /** Fixed ports (0 or absent: a free port picked by the system). */
   ports?: { primary?: number; backup?: number; control?: number };
   /** How far X-CityOps-Timestamp may be from the clock; default 5 minutes. */
   toleranceMs?: number;
