@@ -14,7 +14,8 @@
  *
  *   npm run bench:district -- [--cases N] [--workers W] [--rate R] [--cases-per-step K] [--hours H] [--only throughput,failover,outage] [--quick]
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeResults } from './lib/results-file.js';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,11 +100,7 @@ const report = {
   benchmark: 'district', timestamp: started.toISOString(), machine, throughput, failover, outage,
   totals: { duplicates, lost }, targets: { casesPerSecond: 2000, failoverSeconds: 5 },
 };
-const outDir = join(here, 'results');
-mkdirSync(outDir, { recursive: true });
-const text = `${JSON.stringify(report, null, 2)}\n`;
-writeFileSync(join(outDir, `district-${report.timestamp.replace(/[:.]/g, '-')}.json`), text);
-writeFileSync(join(outDir, 'district-latest.json'), text);
+writeResults('district', report, join(here, 'results'));
 
 const n = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const rows: string[][] = [];

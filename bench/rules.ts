@@ -12,8 +12,8 @@
  * the numbers to bench/results/rules-*.json. Flags: --readings N (backtest size), --probes N,
  * --quick (smaller runs for a smoke check).
  */
+import { writeResults } from './lib/results-file.js';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machineInfo } from './lib/machine.js';
@@ -63,11 +63,7 @@ log(`rules bench 3/3: backtest over ${readings} readings`);
 const backtest = await part<BacktestResult>('rules-backtest.ts', ['--max-semi-space-size=64'], ['--readings', readings]);
 
 const report = { benchmark: 'rules', timestamp: started.toISOString(), machine, evaluations: evals, latency, backtest, targets: { evaluationsPerSecond: 1_000_000, p99LatencyMs: 20, backtestSeconds: 30 } };
-const outDir = join(here, 'results');
-mkdirSync(outDir, { recursive: true });
-const text = `${JSON.stringify(report, null, 2)}\n`;
-writeFileSync(join(outDir, `rules-${report.timestamp.replace(/[:.]/g, '-')}.json`), text);
-writeFileSync(join(outDir, 'rules-latest.json'), text);
+writeResults('rules', report, join(here, 'results'));
 
 const n = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const rows = [

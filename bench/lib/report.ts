@@ -1,6 +1,5 @@
 /** The readable table, the JSON file and the one summary line. */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeResults } from './results-file.js';
 import type { BenchOptions } from './args.js';
 import type { MachineInfo } from './machine.js';
 import type { TargetResult } from './results.js';
@@ -99,10 +98,5 @@ const fmtMet = (m: boolean | null): string => (m === null ? '(not run)' : m ? '(
 
 /** Writes ingest-<timestamp>.json and ingest-latest.json; returns the first path. */
 export function writeReport(r: Report, outDir: string): string {
-  mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, `ingest-${r.timestamp.replace(/[:.]/g, '-')}.json`);
-  const text = JSON.stringify(r, null, 2) + '\n';
-  writeFileSync(file, text);
-  writeFileSync(join(outDir, 'ingest-latest.json'), text);
-  return file;
+  return writeResults('ingest', r, outDir);
 }
