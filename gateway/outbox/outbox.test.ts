@@ -254,6 +254,7 @@ t.test('giving up raises the alarm with the messages, once their state is writte
   const fresh = await s.send({ key: 'fresh', notBeforeMs: s.clock.now() + 4000 });
   for (let i = 0; i < 10 && alarms.length === 0; i++) {
     s.clock.advance(1000);
+    s.outbox.poke();
     for (const id of ids) await s.settle(id);
   }
   await waitFor('the alarm', () => alarms.length > 0);
@@ -263,6 +264,8 @@ t.test('giving up raises the alarm with the messages, once their state is writte
   t.same(alarms.flatMap((a) => a.states), ids.map(() => 'given_up'), 'the alarm sees the state already written');
   t.equal((await s.row(fresh)).state, 'pending');
   s.clock.advance(60_000);
+  // A poll timer set while the advance ran would wait for a clock that no longer moves: wake the workers.
+  s.outbox.poke();
   t.equal((await s.settle(fresh)).state, 'given_up');
   await waitFor('the second alarm', () => alarms.flatMap((a) => a.messages).length >= 3);
   t.same(alarms.flatMap((a) => a.messages.map((m) => m.id)).sort(), [...ids, fresh].sort(), 'one alarm per message: none is given up twice');
